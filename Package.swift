@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layout and import rules: Docs/architecture.md and STYLE.md.
+let package = Package(
+    name: "sluice",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sluiced", targets: ["sluiced"]),
+        .executable(name: "sluice", targets: ["sluice"]),
+        // For the Benchmarks/ package.
+        .library(name: "SluiceKit", targets: ["SluiceSystem", "Graph", "Nodes", "TextFormats", "PulseWire", "SluiceDaemon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C one-liners Swift cannot call (memfd, seals, cmsg, sched, epoll headers). No logic.
+        .target(name: "CSluiceShim"),
+        // libsndfile: WAV file source/sink nodes and test analysis.
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // Test-only malloc interposer; never a dependency of a shipping target.
+        .target(name: "CAllocCounter"),
+
+        .target(name: "SluiceSystem", dependencies: [
+            "CSluiceShim",
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        .target(name: "TextFormats"),
+        .target(name: "Graph", dependencies: [
+            "SluiceSystem",
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        .target(name: "Nodes", dependencies: [
+            "Graph", "SluiceSystem", "CSndfile",
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
+        .target(name: "PulseWire"),
+        .target(name: "CompatPulse", dependencies: ["PulseWire", "Graph", "SluiceSystem"]),
+        .target(name: "Session", dependencies: ["Graph"]),
+        .target(name: "SluiceControl", dependencies: ["TextFormats"]),
+        .target(name: "SluiceDaemon", dependencies: [
+            "Graph", "Nodes", "Session", "CompatPulse", "SluiceSystem", "SluiceControl", "TextFormats",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "sluiced", dependencies: ["SluiceDaemon"]),
+        .executableTarget(name: "sluice", dependencies: [
+            "SluiceControl", "TextFormats",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem"]),
+        .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
+        .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,80 @@
+import SluiceSystem
+
+/// What a node reports after processing one cycle.
+public enum ProcessStatus: Sendable {
+    case ok
+    /// The node could not do its work this cycle (e.g. a ring to a file writer was full);
+    /// it counts this itself. Under a timer driver the cycle goes on; it is an overrun.
+    case overrun
+}
+
+/// The buffers and facts of one cycle, as one node sees them. [rt]
+///
+/// Every input pointer is valid for `frameCount` frames: an unconnected input reads silence,
+/// a singly linked input aliases the upstream output buffer, a multiply linked input is the sum.
+public struct ProcessContext {
+    public let frameCount: Int
+    public let sampleRate: Int
+    /// Monotonic time at which this cycle was due.
+    public let cycleNanos: Int64
+    public let isFreewheeling: Bool
+    @usableFromInline let inputPointers: UnsafePointer<UnsafePointer<Float>>
+    @usableFromInline let outputPointers: UnsafePointer<UnsafeMutablePointer<Float>>
+    @usableFromInline let linkCounts: UnsafePointer<Int32>
+    public let inputCount: Int
+    public let outputCount: Int
+
+    @inlinable public func input(_ port: Int) -> UnsafePointer<Float> { inputPointers[port] }
+    @inlinable public func output(_ port: Int) -> UnsafeMutablePointer<Float> { outputPointers[port] }
+    /// How many links feed input `port`.
+    @inlinable public func linkCount(input port: Int) -> Int { Int(linkCounts[port]) }
+}
+
+/// A node of the audio graph. Subclasses are the built-in nodes, pulse streams, devices.
+///
+/// Threading contract: `prepare`, `setParameter`, `parameters`, `properties` run on the control
+/// thread; `process`, `wantsCycles` and `isReady` on the RT thread ([rt]: no allocation, no lock,
+/// no blocking, no logging). State shared between the two is atomic. The control side owns the
+/// node's lifetime: the RT thread reaches it only through a plan that holds it alive.
+open class AudioNode: @unchecked Sendable {
+    // @unchecked: the contract above; each subclass documents its shared state.
+    public let name: String
+    public let typeName: String
+    public let inputPortNames: [String]
+    public let outputPortNames: [String]
+
+    public init(name: String, typeName: String, inputPortNames: [String], outputPortNames: [String]) {
+        self.name = name
+        self.typeName = typeName
+        self.inputPortNames = inputPortNames
+        self.outputPortNames = outputPortNames
+    }
+
+    /// [control] Allocates everything `process` needs. Called once before the node's first plan.
+    open func prepare(format: GraphFormat, waker: EventFD) throws(GraphError) {}
+
+    /// [rt] Processes one cycle.
+    open func process(_ context: ProcessContext) -> ProcessStatus { .ok }
+
+    /// [rt] Whether this node has work of its own, so the driver must keep running: a sink with
+    /// something linked to it, a recorder, a playing stream. Pure sources and filters say false.
+    open func wantsCycles(linkedInputCount: Int) -> Bool { false }
+
+    /// [rt] Under the freewheel driver only: false when the node cannot take a cycle yet
+    /// (a file writer's ring is full). The driver then waits for the engine's waker.
+    open func isReady(frameCount: Int) -> Bool { true }
+
+    /// [control] Current parameters.
+    open var parameters: [NodeParameter] { [] }
+
+    /// [control] Changes a parameter; takes effect at a cycle boundary (ramped where audible).
+    open func setParameter(_ name: String, to value: String) throws(GraphError) {
+        throw .unknownParameter(node: self.name, parameter: name, available: parameters.map(\.name))
+    }
+
+    /// [control] Read-only facts for introspection (file path, frames written, ...).
+    open var properties: [(String, String)] { [] }
+
+    /// [control] Called when the node leaves the graph for good (after its last plan retired).
+    open func shutDown() {}
+}
