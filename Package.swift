@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .executableTarget(name: "sluiced", dependencies: ["SluiceDaemon"]),
         .executableTarget(name: "sluice", dependencies: [
-            "SluiceControl", "TextFormats",
+            "SluiceControl", "TextFormats", "SluiceSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
     ],
     swiftLanguageModes: [.v6]
 )

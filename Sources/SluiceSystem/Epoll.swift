@@ -42,11 +42,29 @@ public final class Epoll: Sendable {
     }
 
     /// Waits up to `timeoutMillis` (-1: forever) and fills `events` (preallocated by the caller).
-    /// Returns how many entries are valid; 0 on timeout or EINTR. [rt when events is preallocated]
-    public func wait(into events: UnsafeMutableBufferPointer<epoll_event>, timeoutMillis: Int32) -> Int {
-        let n = epoll_wait(fd, events.baseAddress, Int32(events.count), timeoutMillis)
+    /// Returns how many entries are valid; 0 on timeout or EINTR. [rt: no allocation]
+    public func wait(into events: EpollEventBuffer, timeoutMillis: Int32) -> Int {
+        let n = epoll_wait(fd, events.storage.baseAddress, Int32(events.storage.count), timeoutMillis)
         return n < 0 ? 0 : Int(n)
     }
 
     deinit { close(fd) }
+}
+
+/// Preallocated space for the events one `Epoll.wait` returns.
+public final class EpollEventBuffer: @unchecked Sendable {
+    // @unchecked: used by one thread at a time (the thread that waits).
+    let storage: UnsafeMutableBufferPointer<epoll_event>
+
+    public init(capacity: Int) {
+        storage = .allocate(capacity: capacity)
+        storage.initialize(repeating: epoll_event())
+    }
+
+    /// [rt] The token registered for entry `index`.
+    @inline(__always) public func token(at index: Int) -> UInt64 { storage[index].data.u64 }
+    /// [rt] The readiness of entry `index`.
+    @inline(__always) public func events(at index: Int) -> IOEvents { IOEvents(rawValue: storage[index].events) }
+
+    deinit { storage.deallocate() }
 }

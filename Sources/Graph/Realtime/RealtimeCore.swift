@@ -1,6 +1,4 @@
 import Atomics
-import CSluiceShim
-import Glibc
 import SluiceSystem
 
 /// What the RT thread shares with the control side: the plan mailbox, counters, and two
@@ -16,8 +14,7 @@ public final class RealtimeCore: Sendable {
     public let retiredSignal: EventFD
     private let stopRequested = ManagedAtomic<Bool>(false)
     private let epoll: Epoll
-    // nonisolated(unsafe): used by the RT thread only (run is entered by one thread at a time).
-    nonisolated(unsafe) private let events: UnsafeMutableBufferPointer<epoll_event>
+    private let events = EpollEventBuffer(capacity: 4)
     private static let wakeToken: UInt64 = 0
     private static let driverToken: UInt64 = 1
 
@@ -26,11 +23,7 @@ public final class RealtimeCore: Sendable {
         retiredSignal = try EventFD()
         epoll = try Epoll()
         try epoll.add(wake.fd, events: .readable, token: Self.wakeToken)
-        events = .allocate(capacity: 4)
-        events.initialize(repeating: epoll_event())
     }
-
-    deinit { events.deallocate() }
 
     /// [control] Asks `run` to return at its next wake-up.
     public func requestStop() {
@@ -49,7 +42,8 @@ public final class RealtimeCore: Sendable {
     /// Never allocates, locks, logs, or frees: proven by Tests/GraphTests/RealtimeAllocationTests.
     @discardableResult
     public func run(cycleLimit: Int = Int.max) -> Int {
-        var current: Unmanaged<ExecutionPlan>? = nil
+        // Resume the plan a previous `run` ended with (tests call `run` repeatedly).
+        var current: Unmanaged<ExecutionPlan>? = lastPlan.exchange(nil, ordering: .acquiring)
         var registeredFD: Int32 = -1
         var activeDriver: Unmanaged<Driver>? = nil
         var isRunning = false
@@ -137,7 +131,7 @@ public final class RealtimeCore: Sendable {
             let n = epoll.wait(into: events, timeoutMillis: -1)
             var driverReady = false
             for i in 0..<n {
-                if events[i].data.u64 == Self.wakeToken { wake.drain() } else { driverReady = true }
+                if events.token(at: i) == Self.wakeToken { wake.drain() } else { driverReady = true }
             }
             guard driverReady else { return .waited }
             let woke = monotonicNanos()

@@ -1,4 +1,5 @@
 import Graph
+import SluiceSystem
 
 /// A test-tone source: the same sine on every output port. Frequency changes keep the phase
 /// continuous; amplitude changes ramp over one cycle.
@@ -12,6 +13,11 @@ public final class SineNode: AudioNode, @unchecked Sendable {
 
     public init(name: String, channels: [String]) {
         super.init(name: name, typeName: "sine", inputPortNames: [], outputPortNames: channels.map { "out_\($0)" })
+    }
+
+    /// Starts at the configured amplitude: no fade-in on the first cycle.
+    public override func prepare(format: GraphFormat, waker: EventFD) throws(GraphError) {
+        currentAmplitude = amplitude.value
     }
 
     public override var parameters: [NodeParameter] {

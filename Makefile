@@ -1,0 +1,51 @@
+# Sluice — see README.md. Every target installs the Debian packages it needs (as root).
+SWIFT ?= swift
+SCRATCH ?= .build
+# Packages the build, the tests and the benchmarks need; installed when missing.
+BUILD_PACKAGES = pkg-config libsndfile1-dev libasound2-dev libspeexdsp-dev
+TEST_PACKAGES = $(BUILD_PACKAGES) pulseaudio-utils sox alsa-utils procps
+BENCH_PACKAGES = $(TEST_PACKAGES) stress-ng pulseaudio pipewire pipewire-pulse wireplumber dbus
+
+define ensure_packages
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "run as root (or install:$$missing)"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: all build run test bench deps deps-test deps-bench clean
+
+all: build
+
+deps:
+	$(call ensure_packages,$(BUILD_PACKAGES))
+
+deps-test:
+	$(call ensure_packages,$(TEST_PACKAGES))
+
+deps-bench:
+	$(call ensure_packages,$(BENCH_PACKAGES))
+
+build: deps
+	$(SWIFT) build -c release --scratch-path $(SCRATCH)
+
+# Runs the daemon in the foreground with the default config (or ARGS="--config PATH").
+run: build
+	$(SCRATCH)/release/sluiced $(ARGS)
+
+# Unit and integration tests (debug build), then the realtime allocation proof again in a
+# release build, where the optimizer's choices are the ones users run.
+test: deps-test
+	$(SWIFT) build --build-tests --scratch-path $(SCRATCH)
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --scratch-path $(SCRATCH)
+	$(SWIFT) build -c release --build-tests --scratch-path $(SCRATCH)
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --skip-build --scratch-path $(SCRATCH) --filter RealtimeAllocationTests
+
+bench: deps-bench build
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
+	Benchmarks/scripts/system-bench.sh $(SCRATCH)/release
+
+clean:
+	rm -rf $(SCRATCH) Benchmarks/.build

@@ -1,0 +1,69 @@
+import Graph
+import TextFormats
+
+/// Everything sluiced.toml can say, validated.
+public struct DaemonConfig: Sendable {
+    public struct NodeSpec: Sendable, Equatable {
+        public var type: String
+        public var name: String
+        public var parameters: [(String, String)]
+        public var position: SourcePosition
+        public static func == (a: NodeSpec, b: NodeSpec) -> Bool {
+            a.type == b.type && a.name == b.name && a.position == b.position
+                && a.parameters.map { $0.0 + "=" + $0.1 } == b.parameters.map { $0.0 + "=" + $0.1 }
+        }
+    }
+    public struct LinkSpec: Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var position: SourcePosition
+    }
+    public enum DriverKind: String, Sendable { case timer, freewheel }
+
+    public var format = GraphFormat()
+    public var realtimePriority: Int32 = 80
+    public var driver: DriverKind = .timer
+    public var controlSocket: String?
+    public var logLevel = "info"
+    public var nodes: [NodeSpec] = []
+    public var links: [LinkSpec] = []
+    /// Where it came from, for messages ("built-in default" when no file).
+    public var source = "built-in default"
+
+    public init() {}
+
+    /// The configuration used when no file exists: a timer-driven null sink.
+    public static let builtInText = """
+    # Built-in default: one null sink driven by the system clock.
+    [graph]
+    rate = 48000
+    quantum = 1024
+    channels = 2
+
+    [realtime]
+    priority = 80
+
+    [driver]
+    type = "timer"
+
+    [[node]]
+    type = "null-sink"
+    name = "null"
+    """
+}
+
+/// One problem in a config file, located.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let position: SourcePosition
+    public let key: String?
+    public let message: String
+    public var description: String {
+        "\(file):\(position.line):\(position.column): \(key.map { "'\($0)': " } ?? "")\(message)"
+    }
+}
+
+/// Every problem found in one config file, in file order.
+public struct ConfigErrors: Error, Sendable, Equatable {
+    public let errors: [ConfigError]
+}

@@ -1,0 +1,4 @@
+import Glibc
+import SluiceDaemon
+
+exit(SluicedMain.run(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,74 @@
+import Atomics
+import Graph
+import Nodes
+import SluiceSystem
+
+/// A node that records what reaches its single input, for tests (RT-side buffer preallocated).
+final class ProbeNode: AudioNode, @unchecked Sendable {
+    let capacity: Int
+    let samples: UnsafeMutablePointer<Float>
+    var count = 0
+    let wants: Bool
+
+    init(name: String, capacity: Int, wantsCycles: Bool = true) {
+        self.capacity = capacity
+        self.wants = wantsCycles
+        samples = .allocate(capacity: capacity)
+        samples.initialize(repeating: 0, count: capacity)
+        super.init(name: name, typeName: "probe", inputPortNames: ["in_MONO"], outputPortNames: [])
+    }
+    deinit { samples.deallocate() }
+
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        let input = context.input(0)
+        for i in 0..<context.frameCount where count < capacity {
+            samples[count] = input[i]
+            count += 1
+        }
+        return .ok
+    }
+    override func wantsCycles(linkedInputCount: Int) -> Bool { wants }
+    var recorded: [Float] { Array(UnsafeBufferPointer(start: samples, count: count)) }
+}
+
+/// A source emitting a constant value, for mixing tests.
+final class ConstantNode: AudioNode, @unchecked Sendable {
+    let value: Float
+    init(name: String, value: Float) {
+        self.value = value
+        super.init(name: name, typeName: "constant", inputPortNames: [], outputPortNames: ["out_MONO"])
+    }
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        context.output(0).update(repeating: value, count: context.frameCount)
+        return .ok
+    }
+}
+
+/// A node that allocates on every cycle: the allocation test must catch it.
+final class AllocatingNode: AudioNode, @unchecked Sendable {
+    let sink = ManagedAtomic<Int>(0)
+    init(name: String) {
+        super.init(name: name, typeName: "allocating", inputPortNames: ["in_MONO"], outputPortNames: ["out_MONO"])
+    }
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 64 + context.frameCount, alignment: 16)
+        scratch.storeBytes(of: 1, as: UInt8.self)
+        sink.store(Int(scratch.load(as: UInt8.self)), ordering: .relaxed)
+        scratch.deallocate()
+        context.output(0).update(from: context.input(0), count: context.frameCount)
+        return .ok
+    }
+}
+
+/// Runs `body` on a fresh OS thread and waits for it.
+func onThread(_ body: @escaping @Sendable () -> Void) {
+    let t = RealtimeThread()
+    try! t.start(name: "test-rt", priority: 0, body: body)
+    t.join()
+}
+
+/// A Sendable cell for results computed on another thread.
+final class ResultBox: @unchecked Sendable {
+    // @unchecked: written by one thread before `join`, read after it.
+    var values: [UInt64] = []
+}
