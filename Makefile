@@ -45,7 +45,7 @@ test: deps-test
 
 bench: deps-bench build
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
-	Benchmarks/scripts/system-bench.sh $(SCRATCH)/release
+	python3 Benchmarks/scripts/system_bench.py $(SCRATCH)/release
 
 clean:
 	rm -rf $(SCRATCH) Benchmarks/.build
