@@ -56,6 +56,8 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
+        // Real pulse clients (pactl, paplay, pacat, parec, ...) against the real daemon.
+        .testTarget(name: "PulseClientTests", dependencies: ["TextFormats", "CSluiceShim"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// placeholder until this module has sources (removed by the integrator)
