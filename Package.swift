@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "CSluiceShim"),
         // libsndfile: WAV file source/sink nodes and test analysis.
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // libspeexdsp: sample-rate conversion for pulse streams.
+        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         // Test-only malloc interposer; never a dependency of a shipping target.
         .target(name: "CAllocCounter"),
 
@@ -38,7 +40,10 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "PulseWire"),
-        .target(name: "CompatPulse", dependencies: ["PulseWire", "Graph", "SluiceSystem"]),
+        .target(name: "CompatPulse", dependencies: [
+            "PulseWire", "Graph", "SluiceSystem", "CSpeexDSP",
+            .product(name: "Atomics", package: "swift-atomics"),
+        ]),
         .target(name: "Session", dependencies: ["Graph"]),
         .target(name: "SluiceControl", dependencies: ["TextFormats"]),
         .target(name: "SluiceDaemon", dependencies: [
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
         // Real pulse clients (pactl, paplay, pacat, parec, ...) against the real daemon.
         .testTarget(name: "PulseClientTests", dependencies: ["TextFormats", "CSluiceShim"]),

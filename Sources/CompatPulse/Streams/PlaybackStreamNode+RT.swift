@@ -1,0 +1,39 @@
+import Graph
+
+extension PlaybackStreamNode {
+    /// [rt] Plays one cycle from the ring with the stream's volume; silence while prebuffering
+    /// or corked; an empty ring is an underrun, reported through atomics and the progress fd.
+    func play(_ context: ProcessContext) -> ProcessStatus {
+        let frames = context.frameCount
+        let channels = min(channelCount, context.outputCount)
+        guard let scratch, started.load(ordering: .relaxed), !corked.load(ordering: .relaxed) else {
+            for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) }
+            return .ok
+        }
+        let got = ring.read(into: scratch, count: frames * channelCount) / channelCount
+        for c in 0..<channels {
+            let out = context.output(c)
+            let (start, step) = volume.ramp(channel: c, frames: frames)
+            var g = start
+            for i in 0..<got {
+                g += step
+                out[i] = scratch[i * channelCount + c] * g
+            }
+            if got < frames { (out + got).update(repeating: 0, count: frames - got) }
+        }
+        let played = framesPlayed.load(ordering: .relaxed) &+ got
+        framesPlayed.store(played, ordering: .relaxed)
+        if got < frames {
+            underrunFrames.store(underrunFrames.load(ordering: .relaxed) &+ (frames - got), ordering: .relaxed)
+            if !underran.load(ordering: .relaxed) {
+                underran.store(true, ordering: .releasing)
+                progress.signal()
+                lastSignalFrames = played
+            }
+        } else if played - lastSignalFrames >= signalEveryFrames.load(ordering: .relaxed) {
+            progress.signal()
+            lastSignalFrames = played
+        }
+        return .ok
+    }
+}

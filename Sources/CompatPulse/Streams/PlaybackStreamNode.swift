@@ -1,0 +1,56 @@
+import Atomics
+import Graph
+import SluiceSystem
+
+/// A pulse playback stream (sink input) as a graph node: the control thread converts what the
+/// client sends to float at the graph rate and queues it in a ring; the RT thread plays from it.
+public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
+    // @unchecked: shared state is atomic or the SPSC ring (control writes, RT reads); `scratch`
+    // and `lastSignalFrames` are RT-only.
+    public let ring: SampleRing
+    public let channelCount: Int
+    public let volume: StreamVolume
+    /// The client corked the stream.
+    public let corked = ManagedAtomic<Bool>(false)
+    /// Prebuffering is over: the RT thread plays.
+    public let started = ManagedAtomic<Bool>(false)
+    /// Frames the RT thread has taken from the ring since the stream was created.
+    public let framesPlayed = ManagedAtomic<Int>(0)
+    /// Set by the RT thread when the ring ran dry while playing; cleared by the control side.
+    public let underran = ManagedAtomic<Bool>(false)
+    /// Frames of silence the RT thread played because the ring was empty.
+    public let underrunFrames = ManagedAtomic<Int>(0)
+    /// The RT thread signals `progress` after consuming this many frames since its last signal.
+    public let signalEveryFrames = ManagedAtomic<Int>(1024)
+    let progress: EventFD
+    var scratch: UnsafeMutablePointer<Float>?
+    var lastSignalFrames = 0
+
+    public init(name: String, channels: [String], ringFrames: Int, progress: EventFD) {
+        channelCount = channels.count
+        ring = SampleRing(capacity: ringFrames * channels.count)
+        volume = StreamVolume(channels: channels.count)
+        self.progress = progress
+        super.init(name: name, typeName: "pulse-playback", inputPortNames: [], outputPortNames: channels.map { "out_\($0)" })
+    }
+
+    public override func prepare(format: GraphFormat, waker: EventFD) throws(GraphError) {
+        scratch = .allocate(capacity: format.quantum * channelCount)
+    }
+
+    deinit { scratch?.deallocate() }
+
+    /// [rt] See PlaybackStreamNode+RT.swift.
+    public override func process(_ context: ProcessContext) -> ProcessStatus { play(context) }
+    /// [rt] A playing stream keeps the driver running.
+    public override func wantsCycles(linkedInputCount: Int) -> Bool {
+        started.load(ordering: .relaxed) && !corked.load(ordering: .relaxed)
+    }
+
+    public override var properties: [(String, String)] {
+        [("protocol", "pulse"), ("played_frames", String(framesPlayed.load(ordering: .relaxed))),
+         ("queued_frames", String(ring.readableCount / max(channelCount, 1))),
+         ("underrun_frames", String(underrunFrames.load(ordering: .relaxed))),
+         ("corked", corked.load(ordering: .relaxed) ? "true" : "false")]
+    }
+}
