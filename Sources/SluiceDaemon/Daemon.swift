@@ -12,18 +12,14 @@ public final class Daemon {
     let config: DaemonConfig
     let engine: Engine
     var logger: Logger
-    let epoll: Epoll
+    /// The control thread's event loop; the pulse server registers its sockets here too.
+    public let loop: EventLoop
     let socketPath: String
     private var listener: UnixSocket?
     private var signals: SignalFD?
-    private var connections: [UInt64: ControlConnection] = [:]
-    private var nextConnectionID: UInt64 = 100
+    private var connections: [UInt64: (ControlConnection, EventLoop.Token)] = [:]
+    private var nextConnectionID: UInt64 = 1
     private let startNanos: Int64
-    private var stopping = false
-
-    private static let listenerToken: UInt64 = 1
-    private static let signalToken: UInt64 = 2
-    private static let retiredToken: UInt64 = 3
 
     /// Builds the engine and every configured node and link. Nothing is started yet.
     public init(config: DaemonConfig, environment: [String: String], logger: Logger, startNanos: Int64) throws(DaemonError) {
@@ -31,7 +27,7 @@ public final class Daemon {
         self.logger = logger
         self.startNanos = startNanos
         self.socketPath = config.controlSocket ?? RuntimeDirectory.controlSocket(environment: environment)
-        do { epoll = try Epoll() } catch { throw .system(what: "create an epoll instance", errno: error) }
+        do { loop = try EventLoop() } catch { throw .system(what: "create an epoll instance", errno: error) }
         let driver: Driver
         do {
             driver = switch config.driver {
@@ -90,9 +86,9 @@ public final class Daemon {
         do {
             let l = try UnixSocket.listen(path: socketPath)
             listener = l
-            try epoll.add(l.fd, events: .readable, token: Self.listenerToken)
-            try epoll.add(signals.fd, events: .readable, token: Self.signalToken)
-            try epoll.add(engine.core.retiredSignal.fd, events: .readable, token: Self.retiredToken)
+            try loop.register(l.fd, events: .readable) { [unowned self] _ in acceptClients() }
+            try loop.register(signals.fd, events: .readable) { [unowned self] _ in handleSignal() }
+            try loop.register(engine.core.retiredSignal.fd, events: .readable) { [unowned self] _ in engine.reclaim() }
         } catch {
             engine.stop()
             if error.rawValue == EADDRINUSE {
@@ -103,23 +99,12 @@ public final class Daemon {
         let readyMillis = Double(monotonicNanos() - startNanos) / 1e6
         logger.info("ready: control socket \(socketPath), \(config.format.sampleRate) Hz, quantum \(config.format.quantum), driver \(engine.snapshot().driver.name), config \(config.source) (\(String(format3(readyMillis))) ms)")
 
-        let events = EpollEventBuffer(capacity: 64)
-        while !stopping {
-            let n = epoll.wait(into: events, timeoutMillis: -1)
-            for i in 0..<n {
-                let token = events.token(at: i)
-                let flags = events.events(at: i)
-                switch token {
-                case Self.listenerToken: acceptClients()
-                case Self.signalToken: handleSignal()
-                case Self.retiredToken: engine.reclaim()
-                default: serve(token, events: flags)
-                }
-            }
-        }
+        for hook in startHooks { hook(self) }
+        loop.run()
         logger.info("stopping")
-        for (_, c) in connections { epoll.remove(c.socket.fd) }
+        for (_, (_, token)) in connections { loop.unregister(token) }
         connections.removeAll()
+        for hook in stopHooks { hook(self) }
         engine.stop()
         unlink(socketPath)
         logger.info("stopped cleanly")
@@ -128,7 +113,7 @@ public final class Daemon {
     private func handleSignal() {
         for s in signals?.pendingSignals() ?? [] {
             logger.info("received signal \(s), shutting down")
-            stopping = true
+            loop.stop()
         }
     }
 
@@ -137,27 +122,28 @@ public final class Daemon {
         while let s = try? listener.accept() {
             let id = nextConnectionID
             nextConnectionID += 1
-            do { try epoll.add(s.fd, events: [.readable, .hangup], token: id) } catch { continue }
-            connections[id] = ControlConnection(socket: s, id: id)
+            let c = ControlConnection(socket: s, id: id)
+            guard let token = try? loop.register(s.fd, events: [.readable, .hangup], { [unowned self] events in serve(id, events: events) }) else { continue }
+            connections[id] = (c, token)
         }
     }
 
-    private func drop(_ c: ControlConnection) {
-        epoll.remove(c.socket.fd)
-        connections[c.id] = nil
+    private func drop(_ id: UInt64) {
+        guard let (_, token) = connections.removeValue(forKey: id) else { return }
+        loop.unregister(token)
     }
 
-    private func serve(_ token: UInt64, events: IOEvents) {
-        guard let c = connections[token] else { return }
+    private func serve(_ id: UInt64, events: IOEvents) {
+        guard let (c, token) = connections[id] else { return }
         if events.contains(.writable) {
-            if c.flush() { try? epoll.modify(c.socket.fd, events: [.readable, .hangup], token: token) }
+            if c.flush() { loop.modify(token, events: [.readable, .hangup]) }
         }
         switch c.readLines() {
         case .closed:
-            drop(c)
+            drop(id)
         case .tooLong:
             _ = c.send(ControlResponse.failure(id: nil, message: "request longer than \(ControlProtocol.maxLineBytes) bytes").line)
-            drop(c)
+            drop(id)
         case .lines(let lines):
             for line in lines where !line.isEmpty {
                 let response: ControlResponse
@@ -165,12 +151,15 @@ public final class Daemon {
                 case .failure(let e): response = .failure(id: e.id, message: e.message)
                 case .success(let request): response = handle(request)
                 }
-                if !c.send(response.line) {
-                    try? epoll.modify(c.socket.fd, events: [.readable, .writable, .hangup], token: token)
-                }
+                if !c.send(response.line) { loop.modify(token, events: [.readable, .writable, .hangup]) }
             }
         }
     }
+
+    /// Called on the control thread once the daemon is ready, and once when it stops
+    /// (the pulse server starts and stops with these).
+    public var startHooks: [(Daemon) -> Void] = []
+    public var stopHooks: [(Daemon) -> Void] = []
 
     // MARK: Commands
 
