@@ -14,6 +14,16 @@ public enum RuntimeDirectory {
         return "/tmp/sluice-\(uid)"
     }
 
+    /// Where pulse clients look for the server: `$XDG_RUNTIME_DIR/pulse/native` (the fallbacks
+    /// mirror `path`: /run/user/UID/pulse/native, else /tmp/sluice-UID/pulse/native).
+    public static func pulseSocket(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_RUNTIME_DIR"], !xdg.isEmpty { return xdg + "/pulse/native" }
+        let uid = getuid()
+        var st = stat()
+        if stat("/run/user/\(uid)", &st) == 0 { return "/run/user/\(uid)/pulse/native" }
+        return "/tmp/sluice-\(uid)/pulse/native"
+    }
+
     /// The control socket path, honouring `SLUICE_SOCKET` when set.
     public static func controlSocket(environment: [String: String]) -> String {
         if let s = environment["SLUICE_SOCKET"], !s.isEmpty { return s }

@@ -75,6 +75,17 @@ public enum ConfigLoader {
                     default: unknown(e, "control.\(e.key)", known: ["socket"])
                     }
                 }
+            case "pulse":
+                guard let t = table(entry, "pulse") else { continue }
+                for e in t.entries {
+                    switch e.key {
+                    case "enabled":
+                        if case .boolean(let b) = e.value { config.pulseEnabled = b } else { fail(e, "pulse.enabled", "expected true or false, found a \(e.value.typeName)") }
+                    case "socket": if let s = string(e, "pulse.socket") { config.pulseSocket = s }
+                    case "max_clients": if let v = integer(e, "pulse.max_clients", 1...65_536) { config.pulseMaxClients = v }
+                    default: unknown(e, "pulse.\(e.key)", known: ["enabled", "socket", "max_clients"])
+                    }
+                }
             case "log":
                 guard let t = table(entry, "log") else { continue }
                 for e in t.entries {
@@ -128,7 +139,7 @@ public enum ConfigLoader {
                     config.links.append(.init(from: from, to: to, position: t.position))
                 }
             default:
-                unknown(entry, entry.key, known: ["graph", "realtime", "driver", "control", "log", "node", "link"])
+                unknown(entry, entry.key, known: ["graph", "realtime", "driver", "control", "pulse", "log", "node", "link"])
             }
         }
         // Semantic checks that need the whole file.

@@ -1,3 +1,4 @@
+import CompatPulse
 import Glibc
 import Graph
 import Logging
@@ -16,6 +17,8 @@ public final class Daemon {
     public let loop: EventLoop
     let socketPath: String
     private var listener: UnixSocket?
+    private var pulse: PulseServer?
+    private let environment: [String: String]
     private var signals: SignalFD?
     private var connections: [UInt64: (ControlConnection, EventLoop.Token)] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -26,6 +29,7 @@ public final class Daemon {
         self.config = config
         self.logger = logger
         self.startNanos = startNanos
+        self.environment = environment
         self.socketPath = config.controlSocket ?? RuntimeDirectory.controlSocket(environment: environment)
         do { loop = try EventLoop() } catch { throw .system(what: "create an epoll instance", errno: error) }
         let driver: Driver
@@ -99,15 +103,38 @@ public final class Daemon {
         let readyMillis = Double(monotonicNanos() - startNanos) / 1e6
         logger.info("ready: control socket \(socketPath), \(config.format.sampleRate) Hz, quantum \(config.format.quantum), driver \(engine.snapshot().driver.name), config \(config.source) (\(String(format3(readyMillis))) ms)")
 
+        startPulse()
         for hook in startHooks { hook(self) }
         loop.run()
         logger.info("stopping")
         for (_, (_, token)) in connections { loop.unregister(token) }
         connections.removeAll()
         for hook in stopHooks { hook(self) }
+        pulse?.stop()
         engine.stop()
         unlink(socketPath)
         logger.info("stopped cleanly")
+    }
+
+    /// Starts the pulse server. A failure (e.g. a PulseAudio already serving the socket) is
+    /// logged and the daemon goes on without it: the graph and the control socket still work.
+    private func startPulse() {
+        guard config.pulseEnabled else { return }
+        var pc = PulseServerConfig(socketPath: config.pulseSocket ?? RuntimeDirectory.pulseSocket(environment: environment),
+                                   cookiePath: PulseCookie.path(environment: environment))
+        pc.maxClients = config.pulseMaxClients
+        let logger = self.logger
+        do {
+            let server = try PulseServer(engine: engine, loop: loop, config: pc, log: { logger.info("\($0)") })
+            try server.start()
+            pulse = server
+        } catch {
+            if error.rawValue == EADDRINUSE {
+                logger.error("pulse server not started: another server (PulseAudio or pipewire-pulse?) is listening on \(pc.socketPath); stop it, or set [pulse] socket to another path")
+            } else {
+                logger.error("pulse server not started: cannot listen on \(pc.socketPath): \(error)")
+            }
+        }
     }
 
     private func handleSignal() {

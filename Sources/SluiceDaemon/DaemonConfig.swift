@@ -25,6 +25,10 @@ public struct DaemonConfig: Sendable {
     public var driver: DriverKind = .timer
     public var controlSocket: String?
     public var logLevel = "info"
+    /// The pulse server: on by default, at $XDG_RUNTIME_DIR/pulse/native unless `socket` says.
+    public var pulseEnabled = true
+    public var pulseSocket: String?
+    public var pulseMaxClients = 4096
     public var nodes: [NodeSpec] = []
     public var links: [LinkSpec] = []
     /// Where it came from, for messages ("built-in default" when no file).

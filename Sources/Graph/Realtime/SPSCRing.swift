@@ -62,8 +62,9 @@ public final class SampleRing: @unchecked Sendable {
 
     public init(capacity: Int) {
         self.capacity = capacity
+        // Left uninitialized (Float is trivial; a slot is read only after it was written), so
+        // an idle ring costs address space, not resident memory.
         storage = .allocate(capacity: capacity)
-        storage.initialize(repeating: 0, count: capacity)
     }
 
     /// [rt] Samples that can be read now.

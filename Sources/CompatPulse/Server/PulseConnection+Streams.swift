@@ -1,0 +1,428 @@
+import Glibc
+import Graph
+import SluiceSystem
+
+extension PulseConnection {
+    /// Sample spec + channel map from the request, or from the first PCM format info when the
+    /// spec is left invalid; validated.
+    private func clientFormat(_ spec: WireSampleSpec, _ map: [UInt8], formats: [(UInt8, [(String, [UInt8])])]) -> ClientFormat? {
+        var spec = spec, map = map
+        if PCMEncoding(rawValue: spec.format) == nil || spec.channels == 0 || spec.rate == 0, let f = formats.first(where: { $0.0 == 1 }) {
+            func prop(_ k: String) -> String? { Props.value(f.1, k)?.trimmingCharacters(in: "\"") }
+            let enc = PCMEncoding.allCases.first { $0.name == prop("format.sample_format") } ?? .float32le
+            let rate = prop("format.rate").flatMap(UInt32.init) ?? UInt32(server.engine.format.sampleRate)
+            let ch = prop("format.channels").flatMap(UInt8.init) ?? UInt8(server.engine.format.channelNames.count)
+            spec = WireSampleSpec(format: enc.rawValue, channels: ch, rate: rate)
+            map = []
+        }
+        guard let enc = PCMEncoding(rawValue: spec.format), (1...32).contains(spec.channels), (1...384_000).contains(spec.rate) else { return nil }
+        if map.isEmpty {
+            map = spec.channels == 1 ? [0] : spec.channels == 2 ? [1, 2] : (0..<spec.channels).map { UInt8(min(12 + Int($0), 43)) }
+        }
+        guard map.count == Int(spec.channels) else { return nil }
+        return ClientFormat(encoding: enc, channels: Int(spec.channels), rate: Int(spec.rate), map: map)
+    }
+
+    private func readFormats(_ r: inout WireReader) throws(WireError) -> [(UInt8, [(String, [UInt8])])] {
+        let n = Int(try r.u8())
+        var out: [(UInt8, [(String, [UInt8])])] = []
+        for _ in 0..<n { let f = try r.formatInfo(); out.append((f.encoding, f.properties)) }
+        return out
+    }
+
+    private var minimumLatencyMicros: UInt64 { UInt64(server.engine.format.periodNanos / 1000) }
+
+    // MARK: CREATE_PLAYBACK_STREAM
+
+    func createPlayback(_ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        var props: [(String, [UInt8])] = []
+        if version < 13 { props.append(("media.name", Props.string(try r.string() ?? ""))) }
+        let spec = try r.sampleSpec(), map = try r.channelMap()
+        let sinkIndex = try r.u32(), sinkName = try r.string()
+        let maxLength = try r.u32(), corked = try r.bool(), tlength = try r.u32(), prebuf = try r.u32(), minreq = try r.u32()
+        _ = try r.u32()                                   // sync id
+        var volume = try r.cvolume()
+        var muted = false, adjustLatency = false, earlyRequests = false, volumeSet = !volume.isEmpty
+        if version >= 12 { for _ in 0..<7 { _ = try r.bool() } }
+        if version >= 13 { muted = try r.bool(); adjustLatency = try r.bool(); props += try r.proplist() }
+        if version >= 14 { volumeSet = try r.bool(); earlyRequests = try r.bool() }
+        var mutedSet = version < 15 ? muted : false
+        if version >= 15 { mutedSet = try r.bool(); _ = try r.bool(); _ = try r.bool() }
+        if version >= 17 { _ = try r.bool() }
+        if version >= 18 { _ = try r.bool() }
+        let formats = version >= 21 ? try readFormats(&r) : []
+        guard let format = clientFormat(spec, map, formats: formats) else { error(tag, .invalid); return }
+        guard let sink = server.sink(named: sinkName, index: sinkIndex) else { error(tag, .noEntity); return }
+        if !volumeSet || volume.isEmpty { volume = [UInt32](repeating: volumeNorm, count: format.channels) }
+        if volume.count == 1 && format.channels > 1 { volume = [UInt32](repeating: volume[0], count: format.channels) }
+        guard volume.count == format.channels else { error(tag, .invalid); return }
+        if !mutedSet { muted = false }
+
+        let metrics = PlaybackMetrics.negotiate(maxLength: maxLength, targetLength: tlength, prebuffer: prebuf, minimumRequest: minreq,
+                                                adjustLatency: adjustLatency, earlyRequests: earlyRequests,
+                                                frameSize: format.frameSize, bytesPerSecond: format.bytesPerSecond,
+                                                minimumLatencyMicros: minimumLatencyMicros)
+        let graph = server.engine.format
+        let ringFrames = Int(UInt64(metrics.targetLength) * UInt64(graph.sampleRate) / UInt64(format.bytesPerSecond)) * 2 + graph.quantum * 4
+        let index = server.nextStreamIndex
+        server.nextStreamIndex += 1
+        let node = PlaybackStreamNode(name: "pulse-play-\(index)", channels: sink.channelNames, ringFrames: ringFrames, progress: server.progress)
+        node.corked.store(corked, ordering: .relaxed)
+        node.signalEveryFrames.store(max(Int(UInt64(metrics.minimumRequest) * UInt64(graph.sampleRate) / UInt64(format.bytesPerSecond)), 1), ordering: .relaxed)
+        let channel = nextChannel
+        let stream = PlaybackStream(channel: channel, index: index, node: node, format: format, metrics: metrics, sinkName: sink.name,
+                                    graphChannels: sink.channelNames, graphRate: graph.sampleRate, properties: props, volume: volume, muted: muted)
+        stream.applyVolume(sinkGain: server.sinkGain(sink.name))
+        node.volume.setInitial((0..<sink.channelNames.count).map { _ in 0 })   // placeholder; set below without ramp
+        stream.applyVolume(sinkGain: server.sinkGain(sink.name))
+        node.volume.setInitial(node.volume.targets.map { Float(bitPattern: $0.load(ordering: .relaxed)) })
+        do {
+            try server.engine.add(node)
+            try server.engine.link(node: node.name, to: sink.name)
+        } catch {
+            try? server.engine.remove(named: node.name)
+            server.log("\(describe): cannot create a playback stream: \(error)")
+            self.error(tag, .invalid)
+            return
+        }
+        nextChannel += 1
+        playback[channel] = stream
+        stream.outstanding = Int64(metrics.targetLength)
+        if metrics.prebuffer == 0 { node.started.store(true, ordering: .relaxed) }
+        reply(tag) { w in
+            w.u32(channel)
+            w.u32(index)
+            w.u32(metrics.targetLength)
+            if version >= 9 { w.u32(metrics.maxLength); w.u32(metrics.targetLength); w.u32(metrics.prebuffer); w.u32(metrics.minimumRequest) }
+            if version >= 12 {
+                w.sampleSpec(format.spec)
+                w.channelMap(format.map)
+                w.u32(sink.index)
+                w.string(sink.name)
+                w.bool(false)
+            }
+            if version >= 13 { w.usec(metrics.configuredLatencyMicros) }
+            if version >= 21 { w.formatInfo(encoding: 1, properties: format.formatInfoProperties) }
+        }
+        server.post(facility: Subscription.facilitySinkInput, type: Subscription.new, index: index)
+    }
+
+    // MARK: CREATE_RECORD_STREAM
+
+    func createRecord(_ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        var props: [(String, [UInt8])] = []
+        if version < 13 { props.append(("media.name", Props.string(try r.string() ?? ""))) }
+        let spec = try r.sampleSpec(), map = try r.channelMap()
+        let sourceIndex = try r.u32(), sourceName = try r.string()
+        let maxLength = try r.u32(), corked = try r.bool(), fragsize = try r.u32()
+        var adjustLatency = false, earlyRequests = false
+        if version >= 12 { for _ in 0..<7 { _ = try r.bool() } }
+        if version >= 13 { _ = try r.bool(); adjustLatency = try r.bool(); props += try r.proplist(); _ = try r.u32() }
+        if version >= 14 { earlyRequests = try r.bool() }
+        if version >= 15 { _ = try r.bool(); _ = try r.bool() }
+        var formats: [(UInt8, [(String, [UInt8])])] = []
+        var volume: [UInt32] = [], muted = false
+        if version >= 22 {
+            formats = try readFormats(&r)
+            volume = try r.cvolume()
+            muted = try r.bool()
+            let volumeSet = try r.bool(), mutedSet = try r.bool()
+            _ = try r.bool(); _ = try r.bool()
+            if !volumeSet { volume = [] }
+            if !mutedSet { muted = false }
+        }
+        guard let format = clientFormat(spec, map, formats: formats) else { error(tag, .invalid); return }
+        guard let source = server.source(named: sourceName, index: sourceIndex) else { error(tag, .noEntity); return }
+        if volume.isEmpty { volume = [UInt32](repeating: volumeNorm, count: format.channels) }
+        let metrics = RecordMetrics.negotiate(maxLength: maxLength, fragmentSize: fragsize, adjustLatency: adjustLatency,
+                                              earlyRequests: earlyRequests, frameSize: format.frameSize,
+                                              bytesPerSecond: format.bytesPerSecond, minimumLatencyMicros: minimumLatencyMicros)
+        let graph = server.engine.format
+        let fragFrames = max(Int(UInt64(metrics.fragmentSize) * UInt64(graph.sampleRate) / UInt64(format.bytesPerSecond)), 1)
+        let index = server.nextStreamIndex
+        server.nextStreamIndex += 1
+        let node = RecordStreamNode(name: "pulse-rec-\(index)", channels: source.channelNames,
+                                    ringFrames: max(fragFrames * 4, graph.sampleRate) + graph.quantum * 4, progress: server.progress)
+        node.corked.store(corked, ordering: .relaxed)
+        node.signalEveryFrames.store(min(fragFrames, graph.sampleRate / 2), ordering: .relaxed)
+        let channel = nextChannel
+        let stream = RecordStream(channel: channel, index: index, node: node, format: format, metrics: metrics, sourceName: source.monitorName,
+                                  graphChannels: source.channelNames, graphRate: graph.sampleRate, properties: props, volume: volume, muted: muted)
+        stream.applyVolume()
+        node.volume.setInitial(node.volume.targets.map { Float(bitPattern: $0.load(ordering: .relaxed)) })
+        do {
+            try server.engine.add(node)
+            try server.engine.link(node: source.name, to: node.name)
+        } catch {
+            try? server.engine.remove(named: node.name)
+            server.log("\(describe): cannot create a record stream: \(error)")
+            self.error(tag, .invalid)
+            return
+        }
+        nextChannel += 1
+        record[channel] = stream
+        reply(tag) { w in
+            w.u32(channel)
+            w.u32(index)
+            if version >= 9 { w.u32(metrics.maxLength); w.u32(metrics.fragmentSize) }
+            if version >= 12 {
+                w.sampleSpec(format.spec)
+                w.channelMap(format.map)
+                w.u32(source.index)
+                w.string(source.monitorName)
+                w.bool(false)
+            }
+            if version >= 13 { w.usec(metrics.configuredLatencyMicros) }
+            if version >= 22 { w.formatInfo(encoding: 1, properties: format.formatInfoProperties) }
+        }
+        server.post(facility: Subscription.facilitySourceOutput, type: Subscription.new, index: index)
+    }
+
+    func deleteStream(channel: UInt32, playback isPlayback: Bool) -> Bool {
+        if isPlayback, let s = playback.removeValue(forKey: channel) {
+            try? server.engine.remove(named: s.node.name)
+            for t in s.pendingDrains { error(t, .noEntity) }
+            server.post(facility: Subscription.facilitySinkInput, type: Subscription.remove, index: s.index)
+            return true
+        }
+        if !isPlayback, let s = record.removeValue(forKey: channel) {
+            try? server.engine.remove(named: s.node.name)
+            server.post(facility: Subscription.facilitySourceOutput, type: Subscription.remove, index: s.index)
+            return true
+        }
+        return false
+    }
+
+    // MARK: Other stream commands
+
+    func streamCommand(_ command: Command, _ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        switch command {
+        case .drainPlaybackStream:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            s.pendingDrains.append(tag)
+            s.node.started.store(true, ordering: .relaxed)   // draining plays what is queued, prebuf or not
+            server.engine.core.wake.signal()
+            serviceStreams()
+        case .corkPlaybackStream:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            s.node.corked.store(try r.bool(), ordering: .relaxed)
+            server.engine.core.wake.signal()
+            reply(tag)
+        case .corkRecordStream:
+            guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
+            s.node.corked.store(try r.bool(), ordering: .relaxed)
+            server.engine.core.wake.signal()
+            reply(tag)
+        case .flushPlaybackStream:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            // Drop what is queued: the read index jumps to the write index.
+            var sink = [Float](repeating: 0, count: 4096)
+            while s.node.ring.readableCount > 0 { _ = sink.withUnsafeMutableBufferPointer { s.node.ring.read(into: $0.baseAddress!, count: 4096) } }
+            s.playedAtFlush = s.node.framesPlayed.load(ordering: .relaxed) - Int(s.writeIndex / Int64(s.format.frameSize) * Int64(s.graphRate) / Int64(s.format.rate))
+            if s.metrics.prebuffer > 0 { s.node.started.store(false, ordering: .relaxed); s.sentStarted = false }
+            reply(tag)
+            requestMore(s)
+        case .flushRecordStream:
+            guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
+            s.pending.removeAll()
+            reply(tag)
+        case .triggerPlaybackStream:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            s.node.started.store(true, ordering: .relaxed)
+            server.engine.core.wake.signal()
+            reply(tag)
+        case .prebufPlaybackStream:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            if s.metrics.prebuffer > 0 { s.node.started.store(false, ordering: .relaxed); s.sentStarted = false }
+            reply(tag)
+        case .getPlaybackLatency:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            let tv = try r.timeval()
+            let started = s.node.started.load(ordering: .relaxed)
+            let playing = started && !s.node.corked.load(ordering: .relaxed)
+            reply(tag) { w in
+                w.usec(UInt64(server.engine.format.periodNanos / 1000))
+                w.usec(0)
+                w.bool(playing)
+                w.timeval(seconds: tv.seconds, micros: tv.micros)
+                let now = wallClock()
+                w.timeval(seconds: now.0, micros: now.1)
+                w.s64(s.writeIndex)
+                w.s64(s.readIndex)
+                if version >= 13 {
+                    let underrun = UInt64(s.node.underrunFrames.load(ordering: .relaxed) * s.format.rate / max(s.graphRate, 1) * s.format.frameSize)
+                    w.u64(started ? underrun : UInt64.max)
+                    w.u64(UInt64(max(s.readIndex, 0)))
+                }
+            }
+        case .getRecordLatency:
+            guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
+            let tv = try r.timeval()
+            reply(tag) { w in
+                w.usec(0)
+                let queued = UInt64(s.node.ring.readableCount / max(s.node.channelCount, 1)) * 1_000_000 / UInt64(server.engine.format.sampleRate)
+                w.usec(UInt64(server.engine.format.periodNanos / 1000) + queued)
+                w.bool(!s.node.corked.load(ordering: .relaxed))
+                w.timeval(seconds: tv.seconds, micros: tv.micros)
+                let now = wallClock()
+                w.timeval(seconds: now.0, micros: now.1)
+                w.s64(s.producedBytes)
+                w.s64(s.sentBytes)
+            }
+        case .setPlaybackStreamName, .setRecordStreamName:
+            let ch = try r.u32()
+            guard let n = try r.string() else { error(tag, .invalid); return }
+            if command == .setPlaybackStreamName, let s = playback[ch] { s.properties.append(("media.name", Props.string(n))) }
+            else if command == .setRecordStreamName, let s = record[ch] { s.properties.append(("media.name", Props.string(n))) }
+            else { error(tag, .noEntity); return }
+            reply(tag)
+        case .updateClientProplist:
+            let mode = try r.u32(), p = try r.proplist()
+            properties = merged(properties, p, mode: mode)
+            reply(tag)
+        case .updatePlaybackStreamProplist, .updateRecordStreamProplist:
+            let ch = try r.u32(), mode = try r.u32(), p = try r.proplist()
+            if command == .updatePlaybackStreamProplist, let s = playback[ch] { s.properties = merged(s.properties, p, mode: mode) }
+            else if command == .updateRecordStreamProplist, let s = record[ch] { s.properties = merged(s.properties, p, mode: mode) }
+            else { error(tag, .noEntity); return }
+            reply(tag)
+        case .removeClientProplist, .removePlaybackStreamProplist, .removeRecordStreamProplist:
+            var ch: UInt32 = 0
+            if command != .removeClientProplist { ch = try r.u32() }
+            var keys: [String] = []
+            while let k = try r.string() { keys.append(k); if keys.count > 1024 { throw WireError(offset: r.offset, message: "too many keys") } }
+            switch command {
+            case .removeClientProplist: properties.removeAll { keys.contains($0.0) }
+            case .removePlaybackStreamProplist: playback[ch]?.properties.removeAll { keys.contains($0.0) }
+            default: record[ch]?.properties.removeAll { keys.contains($0.0) }
+            }
+            reply(tag)
+        case .setPlaybackStreamBufferAttr:
+            guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
+            let m = try r.u32(), t = try r.u32(), p = try r.u32(), q = try r.u32()
+            var adjust = false, early = false
+            if version >= 13 { adjust = try r.bool() }
+            if version >= 14 { early = try r.bool() }
+            s.metrics = PlaybackMetrics.negotiate(maxLength: m, targetLength: t, prebuffer: p, minimumRequest: q, adjustLatency: adjust,
+                                                  earlyRequests: early, frameSize: s.format.frameSize, bytesPerSecond: s.format.bytesPerSecond,
+                                                  minimumLatencyMicros: UInt64(server.engine.format.periodNanos / 1000))
+            reply(tag) { w in
+                w.u32(s.metrics.maxLength); w.u32(s.metrics.targetLength); w.u32(s.metrics.prebuffer); w.u32(s.metrics.minimumRequest)
+                if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }
+            }
+            requestMore(s)
+        case .setRecordStreamBufferAttr:
+            guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
+            let m = try r.u32(), f = try r.u32()
+            var adjust = false, early = false
+            if version >= 13 { adjust = try r.bool() }
+            if version >= 14 { early = try r.bool() }
+            s.metrics = RecordMetrics.negotiate(maxLength: m, fragmentSize: f, adjustLatency: adjust, earlyRequests: early,
+                                                frameSize: s.format.frameSize, bytesPerSecond: s.format.bytesPerSecond,
+                                                minimumLatencyMicros: UInt64(server.engine.format.periodNanos / 1000))
+            reply(tag) { w in
+                w.u32(s.metrics.maxLength); w.u32(s.metrics.fragmentSize)
+                if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }
+            }
+        case .exit, .loadModule, .unloadModule, .killClient, .killSinkInput, .killSourceOutput, .moveSinkInput, .moveSourceOutput,
+             .suspendSink, .suspendSource:
+            // Refused for now rather than half-done; Docs/pulse-compat.md lists what is supported.
+            error(tag, .notImplemented)
+        case .extension:
+            error(tag, .noExtension)
+        case .registerMemfdShmid, .enableSrbchannel:
+            throw WireError(offset: 0, message: "shared memory commands without negotiated shared memory")
+        default:
+            error(tag, .command)
+        }
+    }
+
+    private func merged(_ old: [(String, [UInt8])], _ new: [(String, [UInt8])], mode: UInt32) -> [(String, [UInt8])] {
+        switch mode {
+        case 0: return new                                                          // SET
+        case 1: return old + new.filter { n in !old.contains { $0.0 == n.0 } }      // MERGE
+        default: return old.filter { o in !new.contains { $0.0 == o.0 } } + new     // REPLACE
+        }
+    }
+
+    private func wallClock() -> (UInt32, UInt32) {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        return (UInt32(truncatingIfNeeded: tv.tv_sec), UInt32(truncatingIfNeeded: tv.tv_usec))
+    }
+
+    // MARK: Audio and flow control
+
+    func receiveAudio(channel: UInt32, seek: UInt32, offset: Int64, _ payload: [UInt8]) {
+        guard let s = playback[channel] else { return }     // unknown channel: ignored, as PulseAudio does
+        let lost = s.enqueue(payload[...])
+        s.outstanding = max(s.outstanding - Int64(payload.count), 0)
+        if lost > 0 { message(.overflow) { $0.u32(channel) } }
+        if !s.node.started.load(ordering: .relaxed) && s.queuedBytes >= Int64(s.metrics.prebuffer) {
+            s.node.started.store(true, ordering: .relaxed)
+            server.engine.core.wake.signal()
+        }
+    }
+
+    /// Sends REQUEST when the client may write at least minreq more (or anything while prebuffering).
+    func requestMore(_ s: PlaybackStream) {
+        let missing = Int64(s.metrics.targetLength) - s.queuedBytes - s.outstanding
+        let started = s.node.started.load(ordering: .relaxed)
+        guard missing > 0, missing >= Int64(s.metrics.minimumRequest) || (!started && missing > 0) else { return }
+        s.outstanding += missing
+        message(.request) { $0.u32(s.channel); $0.u32(UInt32(missing)) }
+    }
+
+    /// Called when the RT thread signalled progress: STARTED/UNDERFLOW, REQUEST, drain acks,
+    /// and record data.
+    func serviceStreams() {
+        for s in playback.values {
+            if s.node.started.load(ordering: .relaxed) && !s.sentStarted && s.node.framesPlayed.load(ordering: .relaxed) > s.playedAtFlush {
+                s.sentStarted = true
+                if version >= 13 { message(.started) { $0.u32(s.channel) } }
+            }
+            if s.node.underran.load(ordering: .acquiring) {
+                s.node.underran.store(false, ordering: .relaxed)
+                if !s.pendingDrains.isEmpty && s.node.ring.readableCount == 0 {
+                    for t in s.pendingDrains { reply(t) }
+                    s.pendingDrains.removeAll()
+                } else if s.sentStarted {
+                    message(.underflow) { w in w.u32(s.channel); if version >= 23 { w.s64(s.writeIndex) } }
+                    if s.metrics.prebuffer > 0 { s.node.started.store(false, ordering: .relaxed); s.sentStarted = false }
+                }
+            }
+            if !s.pendingDrains.isEmpty && s.node.ring.readableCount == 0 && s.node.started.load(ordering: .relaxed) == false {
+                for t in s.pendingDrains { reply(t) }
+                s.pendingDrains.removeAll()
+            }
+            requestMore(s)
+        }
+        for s in record.values {
+            s.collect(scratch: &server.scratch)
+            let frag = Int(s.metrics.fragmentSize)
+            while s.pending.count >= frag || (s.pending.count > 0 && s.pending.count >= s.format.frameSize && frag > 65_536 && s.pending.count >= 65_536) {
+                let n = min(s.pending.count, frag, 65_536) / s.format.frameSize * s.format.frameSize
+                guard n > 0 else { break }
+                if output.count > Self.maxQueuedOutput {
+                    s.pending.removeFirst(n)                 // the client is not reading: drop, don't grow
+                    continue
+                }
+                var frame: [UInt8] = []
+                FrameHeader(length: UInt32(n), channel: s.channel).encode(into: &frame)
+                frame.append(contentsOf: s.pending[0..<n])
+                s.pending.removeFirst(n)
+                s.sentBytes += Int64(n)
+                send(frame)
+            }
+        }
+    }
+}
+
+private extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,432 @@
+import Glibc
+import Graph
+import SluiceSystem
+
+/// One pulse client: framing, authentication, command dispatch, its streams. [control]
+/// A malformed packet closes this connection only, with one log line naming the client.
+final class PulseConnection {
+    unowned let server: PulseServer
+    let socket: UnixSocket
+    let index: UInt32
+    let credentials: PeerCredentials?
+    var token: EventLoop.Token?
+    let connectedNanos = monotonicNanos()
+    private(set) var isAuthorized = false
+    var version: UInt32 = 0
+    var properties: [(String, [UInt8])] = []
+    var subscriptionMask: UInt32 = 0
+    var playback: [UInt32: PlaybackStream] = [:]
+    var record: [UInt32: RecordStream] = [:]
+    var nextChannel: UInt32 = 0
+    private var input: [UInt8] = []
+    private var inputStart = 0
+    private(set) var output: [UInt8] = []
+    private var isClosed = false
+
+    static let maxFrame = 16 * 1024 * 1024
+    /// A client that stops reading gets at most this much queued before record data is dropped.
+    static let maxQueuedOutput = 8 * 1024 * 1024
+
+    init(server: PulseServer, socket: UnixSocket, index: UInt32, credentials: PeerCredentials?) {
+        self.server = server
+        self.socket = socket
+        self.index = index
+        self.credentials = credentials
+    }
+
+    var name: String { Props.value(properties, "application.name") ?? "client \(index)" }
+    var describe: String { "pulse client \(index) (\(Props.value(properties, "application.process.binary") ?? "?"), pid \(credentials?.pid ?? 0))" }
+
+    // MARK: I/O
+
+    func handle(_ events: IOEvents) {
+        if events.contains(.writable) { flush() }
+        if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) { readAvailable() }
+    }
+
+    private func readAvailable() {
+        while !isClosed {
+            let chunk: [UInt8]?
+            do { chunk = try socket.read(upTo: 65536) } catch { close(reason: nil); return }
+            guard let chunk else { break }
+            if chunk.isEmpty { close(reason: nil); return }
+            input.append(contentsOf: chunk)
+            do { try parseFrames() } catch { close(reason: "protocol error: \(error)"); return }
+        }
+    }
+
+    private func parseFrames() throws(WireError) {
+        while input.count - inputStart >= FrameHeader.size {
+            let header = FrameHeader(input[inputStart..<(inputStart + FrameHeader.size)])
+            guard Int(header.length) <= Self.maxFrame else {
+                throw WireError(offset: 0, message: "frame of \(header.length) bytes announced (limit \(Self.maxFrame))")
+            }
+            let total = FrameHeader.size + Int(header.length)
+            guard input.count - inputStart >= total else { break }
+            let payload = Array(input[(inputStart + FrameHeader.size)..<(inputStart + total)])
+            inputStart += total
+            try dispatch(header, payload)
+            if isClosed { return }
+        }
+        if inputStart > 0 && inputStart * 2 >= input.count {
+            input.removeSubrange(0..<inputStart)
+            inputStart = 0
+        }
+    }
+
+    func send(_ frame: [UInt8]) {
+        guard !isClosed else { return }
+        output.append(contentsOf: frame)
+        flush()
+    }
+
+    private func flush() {
+        while !output.isEmpty && !isClosed {
+            let n: Int
+            do { n = try output.withUnsafeBytes { try socket.write($0) } } catch { close(reason: nil); return }
+            if n == 0 { break }
+            output.removeFirst(n)
+        }
+        if let token { server.loop.modify(token, events: output.isEmpty ? [.readable, .hangup] : [.readable, .writable, .hangup]) }
+    }
+
+    /// Closes the connection and removes its streams from the graph. `reason` is logged.
+    func close(reason: String?) {
+        guard !isClosed else { return }
+        isClosed = true
+        if let reason { server.log("\(describe): \(reason); disconnected") }
+        if let token { server.loop.unregister(token) }
+        for s in playback.values { removeNode(s.node.name); server.post(facility: Subscription.facilitySinkInput, type: Subscription.remove, index: s.index) }
+        for s in record.values { removeNode(s.node.name); server.post(facility: Subscription.facilitySourceOutput, type: Subscription.remove, index: s.index) }
+        playback.removeAll()
+        record.removeAll()
+        server.remove(self)
+    }
+
+    private func removeNode(_ name: String) { try? server.engine.remove(named: name) }
+
+    // MARK: Replies
+
+    func reply(_ tag: UInt32, _ fill: (inout WireWriter) -> Void = { _ in }) {
+        var w = WireWriter(command: Command.reply.rawValue, tag: tag)
+        fill(&w)
+        send(w.frame)
+    }
+
+    func error(_ tag: UInt32, _ code: PulseErrorCode) {
+        var w = WireWriter(command: Command.error.rawValue, tag: tag)
+        w.u32(code.rawValue)
+        send(w.frame)
+    }
+
+    func message(_ command: Command, _ fill: (inout WireWriter) -> Void) {
+        var w = WireWriter(command: command.rawValue, tag: invalidIndex)
+        fill(&w)
+        send(w.frame)
+    }
+
+    // MARK: Dispatch
+
+    private func dispatch(_ header: FrameHeader, _ payload: [UInt8]) throws(WireError) {
+        if header.channel != FrameHeader.controlChannel {
+            guard isAuthorized else { throw WireError(offset: 0, message: "audio before authentication") }
+            guard header.flags & 0xFF00_0000 == 0 else { throw WireError(offset: 16, message: "shared memory was not negotiated") }
+            guard header.flags & 0xFF <= 3 else { throw WireError(offset: 16, message: "seek mode \(header.flags & 0xFF)") }
+            receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, payload)
+            return
+        }
+        guard header.flags == 0 else { throw WireError(offset: 16, message: "packet with flags 0x\(String(header.flags, radix: 16))") }
+        var r = WireReader(payload)
+        let commandNumber = try r.u32()
+        let tag = try r.u32()
+        guard let command = Command(rawValue: commandNumber) else {
+            if isAuthorized { error(tag, .command) } else { throw WireError(offset: 0, message: "command \(commandNumber) before authentication") }
+            return
+        }
+        if command != .auth && !isAuthorized {
+            throw WireError(offset: 0, message: "command \(commandNumber) before authentication")
+        }
+        try handle(command, tag: tag, &r)
+    }
+
+    private func handle(_ command: Command, tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        switch command {
+        case .auth: try auth(tag, &r)
+        case .setClientName:
+            if version >= 13 { properties = try r.proplist() } else { properties = [("application.name", Props.string(try r.string() ?? ""))] }
+            reply(tag) { $0.u32(index) }
+            server.post(facility: Subscription.facilityClient, type: Subscription.change, index: index)
+        case .getServerInfo: serverInfo(tag)
+        case .getSinkInfo, .getSinkInfoList, .getSourceInfo, .getSourceInfoList:
+            try deviceInfo(command, tag, &r)
+        case .getClientInfo:
+            let i = try r.u32()
+            guard let c = server.connections[i], c.isAuthorized else { error(tag, .noEntity); return }
+            reply(tag) { c.writeClientInfo(&$0, version: version) }
+        case .getClientInfoList:
+            reply(tag) { w in for c in server.connections.values.sorted(by: { $0.index < $1.index }) where c.isAuthorized { c.writeClientInfo(&w, version: version) } }
+        case .getModuleInfoList, .getSampleInfoList, .getCardInfoList: reply(tag)
+        case .getModuleInfo, .getSampleInfo, .getCardInfo: error(tag, .noEntity)
+        case .getSinkInputInfo:
+            let i = try r.u32()
+            guard let s = server.playbackStreams.first(where: { $0.index == i }) else { error(tag, .noEntity); return }
+            reply(tag) { writeSinkInput(&$0, s) }
+        case .getSinkInputInfoList:
+            reply(tag) { w in for s in server.playbackStreams.sorted(by: { $0.index < $1.index }) { writeSinkInput(&w, s) } }
+        case .getSourceOutputInfo:
+            let i = try r.u32()
+            guard let s = server.recordStreams.first(where: { $0.index == i }) else { error(tag, .noEntity); return }
+            reply(tag) { writeSourceOutput(&$0, s) }
+        case .getSourceOutputInfoList:
+            reply(tag) { w in for s in server.recordStreams.sorted(by: { $0.index < $1.index }) { writeSourceOutput(&w, s) } }
+        case .lookupSink:
+            guard let s = server.sink(named: try r.string(), index: invalidIndex) else { error(tag, .noEntity); return }
+            reply(tag) { $0.u32(s.index) }
+        case .lookupSource:
+            guard let s = server.source(named: try r.string(), index: invalidIndex) else { error(tag, .noEntity); return }
+            reply(tag) { $0.u32(s.index) }
+        case .stat:
+            reply(tag) { w in for _ in 0..<5 { w.u32(0) } }
+        case .subscribe:
+            let mask = try r.u32()
+            guard mask & ~Subscription.all == 0 else { error(tag, .invalid); return }
+            subscriptionMask = mask
+            reply(tag)
+        case .setSinkVolume, .setSourceVolume, .setSinkMute, .setSourceMute:
+            try deviceVolume(command, tag, &r)
+        case .setSinkInputVolume, .setSinkInputMute, .setSourceOutputVolume, .setSourceOutputMute:
+            try streamVolume(command, tag, &r)
+        case .setDefaultSink:
+            let name = try r.string()
+            guard let s = server.sink(named: name, index: invalidIndex) else { error(tag, .noEntity); return }
+            server.defaultSinkName = s.name
+            reply(tag)
+            server.post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
+        case .setDefaultSource:
+            let name = try r.string()
+            guard let s = server.source(named: name, index: invalidIndex) else { error(tag, .noEntity); return }
+            server.defaultSourceName = s.monitorName
+            reply(tag)
+            server.post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
+        case .createPlaybackStream: try createPlayback(tag, &r)
+        case .createRecordStream: try createRecord(tag, &r)
+        case .deletePlaybackStream, .deleteRecordStream:
+            let ch = try r.u32()
+            guard deleteStream(channel: ch, playback: command == .deletePlaybackStream) else { error(tag, .noEntity); return }
+            reply(tag)
+        default:
+            try streamCommand(command, tag, &r)
+        }
+    }
+
+    // MARK: AUTH
+
+    private func auth(_ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        guard !isAuthorized else { throw WireError(offset: 0, message: "second AUTH") }
+        let raw = try r.u32()
+        let clientVersion = raw & 0xFFFF
+        let cookie = try r.arbitrary()
+        guard clientVersion >= 8 else { error(tag, .version); close(reason: "protocol version \(clientVersion) is too old"); return }
+        // Same uid as the daemon (from SO_PEERCRED), or the right cookie.
+        let sameUser = credentials.map { $0.uid == getuid() } ?? false
+        let cookieOK = !server.cookie.isEmpty && cookie == server.cookie
+        guard sameUser || cookieOK else {
+            error(tag, .access)
+            close(reason: "authentication refused (uid \(credentials?.uid ?? 0), no valid cookie)")
+            return
+        }
+        version = min(clientVersion, protocolVersion)
+        isAuthorized = true
+        // No SHM flag: audio travels inline on the socket (memfd transport: Docs/pulse-compat.md).
+        reply(tag) { $0.u32(protocolVersion) }
+        server.post(facility: Subscription.facilityClient, type: Subscription.new, index: index)
+    }
+
+    // MARK: Introspection
+
+    private func serverInfo(_ tag: UInt32) {
+        let host = hostName()
+        let user = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "root"
+        let channels = server.engine.format.channelNames
+        reply(tag) { w in
+            w.string(server.config.serverName == "sluice" ? "pulseaudio" : server.config.serverName)
+            w.string("16.1 (sluice)")
+            w.string(user)
+            w.string(host)
+            w.sampleSpec(WireSampleSpec(format: PCMEncoding.float32le.rawValue, channels: UInt8(channels.count), rate: UInt32(server.engine.format.sampleRate)))
+            w.string(server.defaultSinkName)
+            w.string(server.defaultSourceName)
+            w.u32(server.serverCookie)
+            if version >= 15 { w.channelMap(channels.map(ChannelRemix.position(ofGraphChannel:))) }
+        }
+    }
+
+    private func hostName() -> String {
+        var buf = [UInt8](repeating: 0, count: 256)
+        _ = buf.withUnsafeMutableBytes { gethostname($0.baseAddress!.assumingMemoryBound(to: CChar.self), 255) }
+        return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    private func deviceInfo(_ command: Command, _ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        switch command {
+        case .getSinkInfo:
+            let i = try r.u32(), n = try r.string()
+            guard let s = server.sink(named: n, index: i) else { error(tag, .noEntity); return }
+            reply(tag) { writeDevice(&$0, s, monitor: false) }
+        case .getSourceInfo:
+            let i = try r.u32(), n = try r.string()
+            guard let s = server.source(named: n, index: i) else { error(tag, .noEntity); return }
+            reply(tag) { writeDevice(&$0, s, monitor: true) }
+        case .getSinkInfoList:
+            reply(tag) { w in for s in server.sinks() { writeDevice(&w, s, monitor: false) } }
+        default:
+            reply(tag) { w in for s in server.sinks() { writeDevice(&w, s, monitor: true) } }
+        }
+    }
+
+    private func writeDevice(_ w: inout WireWriter, _ s: PulseSink, monitor: Bool) {
+        let positions = s.channelNames.map(ChannelRemix.position(ofGraphChannel:))
+        let vol = monitor ? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false)
+            : (server.sinkVolumes[s.name] ?? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false))
+        let latency = UInt64(server.engine.format.periodNanos / 1000)
+        let running = server.playbackStreams.contains { $0.sinkName == s.name && $0.node.started.load(ordering: .relaxed) }
+        w.u32(s.index)
+        w.string(monitor ? s.monitorName : s.name)
+        w.string(monitor ? "Monitor of \(s.name)" : "\(s.name) (Sluice graph node)")
+        w.sampleSpec(WireSampleSpec(format: PCMEncoding.float32le.rawValue, channels: UInt8(positions.count), rate: UInt32(server.engine.format.sampleRate)))
+        w.channelMap(positions)
+        w.u32(invalidIndex)                          // owner module
+        w.cvolume(vol.volume)
+        w.bool(vol.muted)
+        w.u32(monitor ? s.index : s.index)           // monitor source index / monitor of sink index
+        w.string(monitor ? s.name : s.monitorName)
+        w.usec(latency)
+        w.string("sluice")
+        w.u32(0x2 | 0x20 | 0x80)                     // LATENCY | DECIBEL_VOLUME | DYNAMIC_LATENCY
+        if version >= 13 {
+            w.proplist([("device.description", Props.string(monitor ? "Monitor of \(s.name)" : s.name)),
+                        ("device.class", Props.string(monitor ? "monitor" : "abstract")), ("sluice.node", Props.string(s.name))])
+            w.usec(latency)
+        }
+        if version >= 15 {
+            w.volume(volumeNorm)
+            w.u32(running ? 0 : 1)                    // RUNNING / IDLE
+            w.u32(65537)
+            w.u32(invalidIndex)
+        }
+        if version >= 16 {
+            w.u32(0)
+            w.string(nil)
+        }
+        if (!monitor && version >= 21) || (monitor && version >= 22) {
+            w.u8(1)
+            w.formatInfo(encoding: 1, properties: [])
+        }
+    }
+
+    func writeClientInfo(_ w: inout WireWriter, version v: UInt32) {
+        w.u32(index)
+        w.string(name)
+        w.u32(invalidIndex)
+        w.string("protocol-native.c")
+        if v >= 13 { w.proplist(properties) }
+    }
+
+    private func writeSinkInput(_ w: inout WireWriter, _ s: PlaybackStream) {
+        let sinkIndex = server.sink(named: s.sinkName, index: invalidIndex)?.index ?? invalidIndex
+        let owner = server.connections.values.first { $0.playback[s.channel] === s }?.index ?? invalidIndex
+        w.u32(s.index)
+        w.string(s.name)
+        w.u32(invalidIndex)
+        w.u32(owner)
+        w.u32(sinkIndex)
+        w.sampleSpec(s.format.spec)
+        w.channelMap(s.format.map)
+        w.cvolume(s.volume)
+        w.usec(UInt64(s.queuedBytes) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
+        w.usec(UInt64(server.engine.format.periodNanos / 1000))
+        w.string(s.resampler == nil ? "trivial" : "speex-float-4")
+        w.string("protocol-native.c")
+        if version >= 11 { w.bool(s.muted) }
+        if version >= 13 { w.proplist(s.properties) }
+        if version >= 19 { w.bool(s.node.corked.load(ordering: .relaxed)) }
+        if version >= 20 { w.bool(true); w.bool(true) }
+        if version >= 21 { w.formatInfo(encoding: 1, properties: s.format.formatInfoProperties) }
+    }
+
+    private func writeSourceOutput(_ w: inout WireWriter, _ s: RecordStream) {
+        let sourceIndex = server.source(named: s.sourceName, index: invalidIndex)?.index ?? invalidIndex
+        let owner = server.connections.values.first { $0.record[s.channel] === s }?.index ?? invalidIndex
+        w.u32(s.index)
+        w.string(s.name)
+        w.u32(invalidIndex)
+        w.u32(owner)
+        w.u32(sourceIndex)
+        w.sampleSpec(s.format.spec)
+        w.channelMap(s.format.map)
+        w.usec(UInt64(s.pending.count) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
+        w.usec(UInt64(server.engine.format.periodNanos / 1000))
+        w.string(s.resampler == nil ? "trivial" : "speex-float-4")
+        w.string("protocol-native.c")
+        if version >= 13 { w.proplist(s.properties) }
+        if version >= 19 { w.bool(s.node.corked.load(ordering: .relaxed)) }
+        if version >= 22 {
+            w.cvolume(s.volume)
+            w.bool(s.muted)
+            w.bool(true)
+            w.bool(true)
+            w.formatInfo(encoding: 1, properties: s.format.formatInfoProperties)
+        }
+    }
+
+    // MARK: Volume
+
+    private func deviceVolume(_ command: Command, _ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        let i = try r.u32(), n = try r.string()
+        let isSink = command == .setSinkVolume || command == .setSinkMute
+        guard let s = isSink ? server.sink(named: n, index: i) : server.source(named: n, index: i) else { error(tag, .noEntity); return }
+        var current = server.sinkVolumes[s.name] ?? (volume: [UInt32](repeating: volumeNorm, count: s.channelNames.count), muted: false)
+        if command == .setSinkVolume || command == .setSourceVolume {
+            let v = try r.cvolume()
+            guard !v.isEmpty, v.count == s.channelNames.count || v.count == 1, v.allSatisfy({ $0 <= 0x7FFF_FFFF }) else { error(tag, .invalid); return }
+            current.volume = v.count == 1 ? [UInt32](repeating: v[0], count: s.channelNames.count) : v
+        } else {
+            current.muted = try r.bool()
+        }
+        if isSink {
+            server.sinkVolumes[s.name] = current
+            server.refreshVolumes(sink: s.name)
+            server.post(facility: Subscription.facilitySink, type: Subscription.change, index: s.index)
+        }
+        reply(tag)
+    }
+
+    private func streamVolume(_ command: Command, _ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        let i = try r.u32()
+        switch command {
+        case .setSinkInputVolume, .setSinkInputMute:
+            guard let s = server.playbackStreams.first(where: { $0.index == i }) else { error(tag, .noEntity); return }
+            if command == .setSinkInputVolume {
+                let v = try r.cvolume()
+                guard !v.isEmpty, v.count == s.format.channels || v.count == 1, v.allSatisfy({ $0 <= 0x7FFF_FFFF }) else { error(tag, .invalid); return }
+                s.volume = v.count == 1 ? [UInt32](repeating: v[0], count: s.format.channels) : v
+            } else {
+                s.muted = try r.bool()
+            }
+            s.applyVolume(sinkGain: server.sinkGain(s.sinkName))
+            server.post(facility: Subscription.facilitySinkInput, type: Subscription.change, index: s.index)
+        default:
+            guard let s = server.recordStreams.first(where: { $0.index == i }) else { error(tag, .noEntity); return }
+            if command == .setSourceOutputVolume {
+                let v = try r.cvolume()
+                guard !v.isEmpty, v.allSatisfy({ $0 <= 0x7FFF_FFFF }) else { error(tag, .invalid); return }
+                s.volume = v
+            } else {
+                s.muted = try r.bool()
+            }
+            s.applyVolume()
+            server.post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
+        }
+        reply(tag)
+    }
+}

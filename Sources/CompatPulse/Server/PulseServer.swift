@@ -1,0 +1,185 @@
+import Glibc
+import Graph
+import SluiceSystem
+
+/// What the daemon configures.
+public struct PulseServerConfig: Sendable {
+    public var socketPath: String
+    public var cookiePath: String?
+    public var maxClients: Int = 4096
+    /// An unauthenticated connection is dropped after this long.
+    public var authTimeoutSeconds: Int = 10
+    public var serverName = "sluice"
+    public init(socketPath: String, cookiePath: String?) {
+        self.socketPath = socketPath
+        self.cookiePath = cookiePath
+    }
+}
+
+/// A sink as pulse clients see it: a graph node that consumes audio, with its monitor source.
+struct PulseSink {
+    let index: UInt32
+    let name: String
+    let channelNames: [String]
+    var monitorName: String { name + ".monitor" }
+}
+
+/// The PulseAudio native-protocol server: one listening socket, one `PulseConnection` per client,
+/// each stream a node in the graph. Runs on the daemon's control thread. [control]
+public final class PulseServer {
+    let engine: Engine
+    let loop: EventLoop
+    let config: PulseServerConfig
+    let log: (String) -> Void
+    let cookie: [UInt8]
+    private var listener: UnixSocket?
+    var connections: [UInt32: PulseConnection] = [:]
+    private var nextClientIndex: UInt32 = 1
+    var nextStreamIndex: UInt32 = 1
+    let progress: EventFD
+    private let authTimer: TimerFD
+    private var authTimerToken: EventLoop.Token?
+    let serverCookie = UInt32.random(in: 1...UInt32.max)
+    var defaultSinkName: String?
+    var defaultSourceName: String?
+    var sinkVolumes: [String: (volume: [UInt32], muted: Bool)] = [:]
+    var scratch: [Float] = []
+
+    public init(engine: Engine, loop: EventLoop, config: PulseServerConfig, log: @escaping (String) -> Void) throws(Errno) {
+        self.engine = engine
+        self.loop = loop
+        self.config = config
+        self.log = log
+        self.cookie = (try? config.cookiePath.map { path throws(Errno) in try PulseCookie.loadOrCreate(at: path) }) ?? nil ?? []
+        progress = try EventFD()
+        authTimer = try TimerFD()
+    }
+
+    /// Binds the socket (its directory is created mode 0700) and starts accepting clients.
+    public func start() throws(Errno) {
+        let dir = String(config.socketPath[..<(config.socketPath.lastIndex(of: "/") ?? config.socketPath.startIndex)])
+        if !dir.isEmpty { try PulseCookie.makeDirectories(dir) }
+        // The directory is private (0700); the socket may be opened by anyone who can reach it,
+        // and access is decided at AUTH (same uid, or the cookie).
+        let l = try UnixSocket.listen(path: config.socketPath, backlog: 256, mode: 0o666)
+        listener = l
+        try loop.register(l.fd, events: .readable) { [unowned self] _ in acceptClients() }
+        try loop.register(progress.fd, events: .readable) { [unowned self] _ in serviceStreams() }
+        authTimerToken = try loop.register(authTimer.fd, events: .readable) { [unowned self] _ in expireUnauthenticated() }
+        if defaultSinkName == nil { defaultSinkName = sinks().first?.name }
+        if defaultSourceName == nil, let s = defaultSinkName { defaultSourceName = s + ".monitor" }
+        log("pulse server listening on \(config.socketPath)")
+    }
+
+    /// Disconnects every client and closes the socket.
+    public func stop() {
+        for c in connections.values { c.close(reason: nil) }
+        connections.removeAll()
+        unlink(config.socketPath)
+    }
+
+    // MARK: Objects
+
+    /// Sinks: graph nodes that consume audio (null sinks now, ALSA sinks later), in graph order.
+    func sinks() -> [PulseSink] {
+        engine.snapshot().nodes.filter { $0.type == "null-sink" || $0.type == "alsa-sink" }.map {
+            PulseSink(index: UInt32($0.id), name: $0.name,
+                      channelNames: $0.inputs.map { String($0.name.split(separator: "_").last ?? "MONO") })
+        }
+    }
+
+    func sink(named name: String?, index: UInt32) -> PulseSink? {
+        let all = sinks()
+        if index != invalidIndex { return all.first { $0.index == index } }
+        let wanted = (name == nil || name == "@DEFAULT_SINK@" || name == "") ? defaultSinkName : name
+        return all.first { $0.name == wanted }
+    }
+
+    /// Sources: the monitor of each sink. Index = the sink's index.
+    func source(named name: String?, index: UInt32) -> PulseSink? {
+        let all = sinks()
+        if index != invalidIndex { return all.first { $0.index == index } }
+        var wanted = (name == nil || name == "@DEFAULT_SOURCE@" || name == "" || name == "@DEFAULT_MONITOR@") ? defaultSourceName : name
+        if name == "@DEFAULT_MONITOR@", let d = defaultSinkName { wanted = d + ".monitor" }
+        return all.first { $0.monitorName == wanted || $0.name == wanted }
+    }
+
+    func sinkGain(_ name: String) -> Float {
+        guard let v = sinkVolumes[name] else { return 1 }
+        if v.muted { return 0 }
+        return v.volume.isEmpty ? 1 : linearGain(v.volume.max() ?? volumeNorm)
+    }
+
+    var playbackStreams: [PlaybackStream] { connections.values.flatMap { $0.playback.values } }
+    var recordStreams: [RecordStream] { connections.values.flatMap { $0.record.values } }
+
+    /// Re-applies volumes of every stream on `sink` (after a sink volume change).
+    func refreshVolumes(sink: String) {
+        for s in playbackStreams where s.sinkName == sink { s.applyVolume(sinkGain: sink == s.sinkName ? sinkGain(sink) : 1) }
+    }
+
+    // MARK: Events
+
+    func post(facility: UInt32, type: UInt32, index: UInt32) {
+        let mask: UInt32 = 1 << facility
+        for c in connections.values where c.subscriptionMask & mask != 0 {
+            var w = WireWriter(command: Command.subscribeEvent.rawValue, tag: invalidIndex)
+            w.u32(facility | type)
+            w.u32(index)
+            c.send(w.frame)
+        }
+    }
+
+    // MARK: Connections
+
+    private func acceptClients() {
+        guard let listener else { return }
+        while let s = try? listener.accept() {
+            guard connections.count < config.maxClients else {
+                log("pulse: refusing a client: \(config.maxClients) clients connected (max_clients)")
+                continue
+            }
+            let index = nextClientIndex
+            nextClientIndex += 1
+            let creds = try? s.peerCredentials()
+            let c = PulseConnection(server: self, socket: s, index: index, credentials: creds)
+            do {
+                c.token = try loop.register(s.fd, events: [.readable, .hangup]) { [unowned self, unowned c] events in
+                    if connections[c.index] != nil { c.handle(events) }
+                }
+            } catch { continue }
+            connections[index] = c
+            armAuthTimer()
+        }
+    }
+
+    func remove(_ c: PulseConnection) {
+        guard connections.removeValue(forKey: c.index) != nil else { return }
+        if c.isAuthorized { post(facility: Subscription.facilityClient, type: Subscription.remove, index: c.index) }
+    }
+
+    private func armAuthTimer() {
+        authTimer.arm(firstNanos: monotonicNanos() + 1_000_000_000, periodNanos: 1_000_000_000)
+    }
+
+    private func expireUnauthenticated() {
+        _ = authTimer.expirations()
+        let now = monotonicNanos()
+        var pending = false
+        for c in Array(connections.values) where !c.isAuthorized {
+            if now - c.connectedNanos > Int64(config.authTimeoutSeconds) * 1_000_000_000 {
+                c.close(reason: "did not authenticate within \(config.authTimeoutSeconds) s")
+            } else {
+                pending = true
+            }
+        }
+        if !pending { authTimer.disarm() }   // no timer armed while nobody is waiting to authenticate
+    }
+
+    // MARK: Stream service (woken by the RT thread's progress signals)
+
+    func serviceStreams() {
+        progress.drain()
+        for c in Array(connections.values) { c.serviceStreams() }
+    }
+}

@@ -1,0 +1,165 @@
+import Graph
+import SluiceSystem
+
+/// Format of a pulse stream on the client's side.
+struct ClientFormat {
+    let encoding: PCMEncoding
+    let channels: Int
+    let rate: Int
+    let map: [UInt8]
+    var frameSize: Int { encoding.bytesPerSample * channels }
+    var bytesPerSecond: Int { frameSize * rate }
+    var spec: WireSampleSpec { WireSampleSpec(format: encoding.rawValue, channels: UInt8(channels), rate: UInt32(rate)) }
+
+    /// The format_info PulseAudio sends for a PCM stream (values are JSON strings).
+    var formatInfoProperties: [(String, [UInt8])] {
+        [("format.sample_format", Props.string("\"\(encoding.name)\"")), ("format.rate", Props.string(String(rate))),
+         ("format.channels", Props.string(String(channels))),
+         ("format.channel_map", Props.string("\"" + map.map(channelPositionName).joined(separator: ",") + "\""))]
+    }
+}
+
+/// A playback stream's control-side state. [control]
+final class PlaybackStream {
+    let channel: UInt32
+    let index: UInt32
+    let node: PlaybackStreamNode
+    let format: ClientFormat
+    var metrics: PlaybackMetrics
+    var sinkName: String
+    let remix: ChannelRemix
+    let resampler: Resampler?
+    let graphRate: Int
+    var properties: [(String, [UInt8])]
+    var volume: [UInt32]
+    var muted: Bool
+    /// Bytes the client has written (the stream's write index).
+    var writeIndex: Int64 = 0
+    /// Bytes requested from the client and not yet received.
+    var outstanding: Int64 = 0
+    var pendingDrains: [UInt32] = []
+    var partialFrame: [UInt8] = []
+    var sentStarted = false
+    /// Frames played when the stream (re)started, for playing_for; and underrun bookkeeping.
+    var playedAtFlush = 0
+
+    init(channel: UInt32, index: UInt32, node: PlaybackStreamNode, format: ClientFormat, metrics: PlaybackMetrics,
+         sinkName: String, graphChannels: [String], graphRate: Int, properties: [(String, [UInt8])], volume: [UInt32], muted: Bool) {
+        self.channel = channel
+        self.index = index
+        self.node = node
+        self.format = format
+        self.metrics = metrics
+        self.sinkName = sinkName
+        self.remix = ChannelRemix(from: format.map, to: graphChannels.map(ChannelRemix.position(ofGraphChannel:)))
+        self.resampler = format.rate == graphRate ? nil : Resampler(channels: graphChannels.count, inputRate: format.rate, outputRate: graphRate)
+        self.graphRate = graphRate
+        self.properties = properties
+        self.volume = volume
+        self.muted = muted
+    }
+
+    var name: String { Props.value(properties, "media.name") ?? "Playback Stream" }
+
+    /// Bytes the RT thread has consumed, in the client's units (the read index).
+    var readIndex: Int64 {
+        let played = Int64(node.framesPlayed.load(ordering: .relaxed) - playedAtFlush)
+        return min(played * Int64(format.rate) / Int64(graphRate) * Int64(format.frameSize), writeIndex)
+    }
+
+    var queuedBytes: Int64 { max(writeIndex - readIndex, 0) }
+
+    /// Converts client bytes and queues them for the RT thread. Returns the bytes that did not fit.
+    func enqueue(_ data: ArraySlice<UInt8>) -> Int {
+        var bytes = partialFrame + data
+        let usable = bytes.count / format.frameSize * format.frameSize
+        partialFrame = Array(bytes[usable...])
+        bytes.removeLast(bytes.count - usable)
+        writeIndex += Int64(data.count)
+        guard usable > 0 else { return 0 }
+        let samples = usable / format.encoding.bytesPerSample
+        var floats = [Float](repeating: 0, count: samples)
+        bytes.withUnsafeBytes { raw in floats.withUnsafeMutableBufferPointer { format.encoding.decode(raw, count: samples, into: $0.baseAddress!) } }
+        var graph = remix.apply(floats, frames: usable / format.frameSize)
+        if let resampler {
+            var out: [Float] = []
+            resampler.process(graph, appendingTo: &out)
+            graph = out
+        }
+        let written = graph.withUnsafeBufferPointer { node.ring.write($0.baseAddress!, count: $0.count) }
+        let lostSamples = graph.count - written
+        return lostSamples / max(remix.outputCount, 1) * format.frameSize
+    }
+
+    /// Applies cvolume × sink volume to the node, per graph channel.
+    func applyVolume(sinkGain: Float) {
+        var gains: [Float] = []
+        for o in 0..<remix.outputCount {
+            let src = remix.sources[o].first ?? 0
+            let v = src < volume.count ? volume[src] : (volume.first ?? volumeNorm)
+            gains.append(linearGain(v) * sinkGain)
+        }
+        node.volume.set(gains)
+        node.volume.muted.store(muted, ordering: .relaxed)
+    }
+}
+
+/// A record stream's control-side state. [control]
+final class RecordStream {
+    let channel: UInt32
+    let index: UInt32
+    let node: RecordStreamNode
+    let format: ClientFormat
+    var metrics: RecordMetrics
+    var sourceName: String
+    let remix: ChannelRemix
+    let resampler: Resampler?
+    var properties: [(String, [UInt8])]
+    var pending: [UInt8] = []
+    /// Bytes produced for the client (write index) and sent (read index).
+    var producedBytes: Int64 = 0
+    var sentBytes: Int64 = 0
+    var volume: [UInt32]
+    var muted: Bool
+
+    init(channel: UInt32, index: UInt32, node: RecordStreamNode, format: ClientFormat, metrics: RecordMetrics, sourceName: String,
+         graphChannels: [String], graphRate: Int, properties: [(String, [UInt8])], volume: [UInt32], muted: Bool) {
+        self.channel = channel
+        self.index = index
+        self.node = node
+        self.format = format
+        self.metrics = metrics
+        self.sourceName = sourceName
+        self.remix = ChannelRemix(from: graphChannels.map(ChannelRemix.position(ofGraphChannel:)), to: format.map)
+        self.resampler = format.rate == graphRate ? nil : Resampler(channels: format.channels, inputRate: graphRate, outputRate: format.rate)
+        self.properties = properties
+        self.volume = volume
+        self.muted = muted
+    }
+
+    var name: String { Props.value(properties, "media.name") ?? "Record Stream" }
+
+    /// Takes what the RT thread captured and converts it to the client's format.
+    func collect(scratch: inout [Float]) {
+        let channels = node.channelCount
+        let available = node.ring.readableCount / channels
+        guard available > 0 else { return }
+        if scratch.count < available * channels { scratch = [Float](repeating: 0, count: available * channels) }
+        let got = scratch.withUnsafeMutableBufferPointer { node.ring.read(into: $0.baseAddress!, count: available * channels) } / channels
+        var client = remix.apply(Array(scratch[0..<(got * channels)]), frames: got)
+        if let resampler {
+            var out: [Float] = []
+            resampler.process(client, appendingTo: &out)
+            client = out
+        }
+        let before = pending.count
+        client.withUnsafeBufferPointer { format.encoding.encode($0.baseAddress!, count: $0.count, appendingTo: &pending) }
+        producedBytes += Int64(pending.count - before)
+    }
+
+    func applyVolume() {
+        let gains = (0..<node.channelCount).map { c in linearGain(c < volume.count ? volume[c] : (volume.first ?? volumeNorm)) }
+        node.volume.set(gains)
+        node.volume.muted.store(muted, ordering: .relaxed)
+    }
+}
