@@ -1,0 +1,232 @@
+import Foundation
+import Glibc
+import TextFormats
+import Testing
+
+/// s16 stereo interleaved samples of a sine, with a phase offset on the right channel.
+func stereoSine(frames: Int, freq: Double, amplitude: Double, rate: Double = 48_000) -> [Int16] {
+    var out: [Int16] = []
+    out.reserveCapacity(frames * 2)
+    for n in 0..<frames {
+        let t = 2 * Double.pi * freq * Double(n) / rate
+        out.append(Int16((amplitude * sin(t)).rounded()))
+        out.append(Int16((amplitude * sin(t + 1)).rounded()))
+    }
+    return out
+}
+
+func writeRaw(_ samples: [Int16], to path: String) throws {
+    try samples.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: path))
+}
+
+func readRaw(_ path: String) -> [Int16] {
+    guard let d = FileManager.default.contents(atPath: path) else { return [] }
+    return d.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+}
+
+/// A running client process (parec in the background).
+final class Background {
+    let process = Process()
+    init(_ executable: String, _ args: [String], environment: [String: String], stdout: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = args
+        process.environment = environment
+        if let stdout {
+            FileManager.default.createFile(atPath: stdout, contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: stdout)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+    /// Stops the client. SIGKILL, because children of the test runner may inherit a signal mask
+    /// that blocks SIGINT/SIGTERM; parec writes what it receives straight to its output file, so
+    /// nothing it already got is lost.
+    func interrupt() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+@Suite("unmodified pulse clients against sluiced", .serialized)
+struct PulseTests {
+    func client(_ d: DaemonHarness, _ tool: String, _ args: [String], timeout: TimeInterval = 20) throws -> CommandResult {
+        try runCommand("/usr/bin/\(tool)", args, environment: d.environment, timeout: timeout)
+    }
+
+    /// Records the default monitor while `body` runs; returns interleaved s16 stereo.
+    func recording(_ d: DaemonHarness, _ body: () throws -> Void) throws -> [Int16] {
+        let path = d.root.appendingPathComponent("rec-\(UUID().uuidString.prefix(6)).raw").path
+        let rec = try Background("/usr/bin/parec", ["--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2",
+                                                    "--raw", "--latency-msec=20"], environment: d.environment, stdout: path)
+        usleep(400_000)
+        try body()
+        usleep(400_000)
+        rec.interrupt()
+        return readRaw(path)
+    }
+
+    @Test("pactl info, list and stat answer, naming the null sink and its monitor as defaults")
+    func pactl() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let info = try client(d, "pactl", ["info"])
+        #expect(info.status == 0)
+        #expect(info.stdout.contains("Default Sink: null") && info.stdout.contains("Default Source: null.monitor"))
+        #expect(info.stdout.contains("Server Protocol Version: 35"))
+        let sinks = try client(d, "pactl", ["list", "short", "sinks"])
+        #expect(sinks.stdout.hasPrefix("1\tnull\t"))
+        #expect(try client(d, "pactl", ["list"]).status == 0)
+        #expect(try client(d, "pactl", ["stat"]).status == 0)
+    }
+
+    @Test("paplay of a 1 s WAV takes 1 s ± 20 %: the server paces it")
+    func paplayIsPaced() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let wav = d.root.appendingPathComponent("tone.wav").path
+        #expect(try runCommand("/usr/bin/sox", ["-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "1", "sine", "440"], environment: d.environment).status == 0)
+        let start = Date()
+        let r = try client(d, "paplay", [wav])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(elapsed > 0.8 && elapsed < 1.2, "paplay took \(elapsed) s")
+    }
+
+    @Test("what pacat plays, parec records from the monitor sample for sample; at volume 32768 the level is the cubic 0.125")
+    func roundTrip() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let signal = stereoSine(frames: 24_000, freq: 997, amplitude: 10_000)
+        let sig = d.root.appendingPathComponent("sig.raw").path
+        try writeRaw(signal, to: sig)
+        for (volume, factor) in [(65536, 1.0), (32768, 0.125)] {
+            let rec = try recording(d) {
+                let r = try client(d, "pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", "--volume=\(volume)", sig])
+                #expect(r.status == 0)
+            }
+            // Align: the first non-zero sample is in the first frame or right after it.
+            let firstFrame = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
+            var worst = Double.infinity
+            for frame in max(firstFrame - 3, 0)...(firstFrame + 3) where (frame * 2 + signal.count) <= rec.count {
+                var deviation = 0.0
+                for i in 0..<signal.count {
+                    deviation = max(deviation, abs(Double(rec[frame * 2 + i]) - (Double(signal[i]) * factor).rounded()))
+                    if deviation > worst { break }
+                }
+                worst = min(worst, deviation)
+            }
+            #expect(worst <= 1, "max deviation \(worst) LSB at volume \(volume)")
+        }
+    }
+
+    @Test("a 44.1 kHz mono stream plays on the 48 kHz stereo sink at the right pitch on both channels")
+    func resampledMono() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let wav = d.root.appendingPathComponent("m.wav").path
+        _ = try runCommand("/usr/bin/sox", ["-n", "-r", "44100", "-c", "1", "-b", "16", wav, "synth", "1", "sine", "1000", "vol", "0.5"], environment: d.environment)
+        let rec = try recording(d) {
+            let r = try client(d, "paplay", [wav])
+            #expect(r.status == 0)
+        }
+        let first = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
+        let last = try #require(rec.lastIndex(where: { $0 != 0 })) / 2
+        for ch in 0..<2 {
+            let x = (first + 2000..<last - 2000).map { Double(rec[$0 * 2 + ch]) }
+            var crossings = 0
+            for i in 1..<x.count where x[i - 1] < 0 && x[i] >= 0 { crossings += 1 }
+            let hz = Double(crossings) * 48_000 / Double(x.count)
+            #expect(abs(hz - 1000) < 2, "channel \(ch): \(hz) Hz")
+            #expect(abs((x.map(abs).max() ?? 0) - 16384) < 200)
+        }
+    }
+
+    @Test("32 concurrent pacat streams all complete while pactl info keeps answering")
+    func manyStreams() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("sig.raw").path
+        try writeRaw(stereoSine(frames: 48_000, freq: 440, amplitude: 1000), to: sig)
+        var players: [Process] = []
+        for _ in 0..<32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/pacat")
+            p.arguments = ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig]
+            p.environment = d.environment
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            players.append(p)
+        }
+        usleep(300_000)
+        #expect(try client(d, "pactl", ["info"]).status == 0)
+        let deadline = Date().addingTimeInterval(20)
+        while players.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
+        for p in players {
+            if p.isRunning { p.terminate() }
+            p.waitUntilExit()
+        }
+        #expect(players.allSatisfy { $0.terminationStatus == 0 })
+        try d.waitUntil { (try d.dump()["nodes"]?.arrayValue ?? []).allSatisfy { $0["type"]?.stringValue != "pulse-playback" } }
+    }
+
+    @Test("hostile clients (garbage, a 4 GiB frame, no AUTH, kill -9) are cut off while a recorded stream plays on without a dropout")
+    func hostileClients() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("tone.raw").path
+        let tone = stereoSine(frames: 48_000 * 3, freq: 1000, amplitude: 8000)
+        try writeRaw(tone, to: sig)
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        func connect() -> Int32 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in socketPath.utf8.enumerated() { raw[i] = b } }
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+            return fd
+        }
+        var hostile: [Int32] = []
+        let rec = try recording(d) {
+            let player = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+            usleep(500_000)
+            let garbage = connect()
+            var junk = [UInt8](repeating: 0, count: 4096)
+            for i in junk.indices { junk[i] = UInt8.random(in: 0...255) }
+            _ = write(garbage, junk, junk.count)
+            let huge = connect()
+            let header: [UInt8] = [0xFF, 0xFF, 0xFF, 0xF0, 0xFF, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 12)
+            _ = write(huge, header, header.count)
+            let silent = connect()
+            hostile = [garbage, huge, silent]
+            let victim = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+            usleep(700_000)
+            kill(victim.process.processIdentifier, SIGKILL)
+            victim.process.waitUntilExit()
+            #expect(try client(d, "pactl", ["info"]).status == 0)
+            let deadline = Date().addingTimeInterval(10)
+            while player.process.isRunning && Date() < deadline { usleep(20_000) }
+            #expect(player.process.terminationStatus == 0)
+        }
+        for fd in hostile { close(fd) }
+        #expect(d.process.isRunning)
+        // The well-behaved stream: found in the recording, no run of zeros, no discontinuity.
+        let start = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
+        let frames = min(tone.count / 2, rec.count / 2 - start) - 10
+        #expect(frames > 48_000 * 2)
+        var zeroRun = 0, worstRun = 0, worstStep = 0
+        for f in 1..<frames {
+            let v = Int(rec[(start + f) * 2])
+            zeroRun = v == 0 ? zeroRun + 1 : 0
+            worstRun = max(worstRun, zeroRun)
+            worstStep = max(worstStep, abs(v - Int(rec[(start + f - 1) * 2])))
+        }
+        #expect(worstRun <= 2, "longest run of zeros: \(worstRun)")
+        #expect(worstStep <= Int(8000 * 2 * Double.pi * 1000 / 48_000) + 2, "largest step: \(worstStep)")
+        // The killed client's stream is gone from the graph.
+        try d.waitUntil { (try d.dump()["nodes"]?.arrayValue ?? []).allSatisfy { $0["type"]?.stringValue != "pulse-playback" } }
+        let log = d.stop()
+        #expect(log.contains("protocol error") && log.contains("disconnected"))
+    }
+}
