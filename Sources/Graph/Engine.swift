@@ -31,6 +31,8 @@ public struct DriverSnapshot: Sendable, Equatable {
 /// Everything `sluice dump` shows about the engine.
 public struct EngineSnapshot: Sendable {
     public let format: GraphFormat
+    /// The quantum cycles run at now (`format.quantum` is the configured maximum).
+    public let quantum: Int
     public let nodes: [NodeSnapshot]
     public let links: [(from: PortAddress, to: PortAddress)]
     public let pools: [PoolInfo]
@@ -45,7 +47,12 @@ public struct EngineSnapshot: Sendable {
 /// The control side of the graph: the model, buffer pools, drivers and the RT thread.
 /// [control] Confined to one thread (the daemon's control loop, or a test).
 public final class Engine {
+    /// The configured format; `format.quantum` is the largest quantum (buffers are sized for it).
     public let format: GraphFormat
+    /// The quantum cycles run at now: `format.quantum` unless a client needs lower latency.
+    public private(set) var quantum: Int
+    /// The smallest quantum `setQuantum` will choose.
+    public var minimumQuantum = 64
     public let core: RealtimeCore
     private let model = GraphModel()
     private let allocator: BufferAllocator
@@ -62,6 +69,7 @@ public final class Engine {
     public init(format: GraphFormat, driver: Driver) throws(GraphError) {
         precondition(GraphFormat.quantumRange.contains(format.quantum), "quantum is validated by the config loader")
         self.format = format
+        self.quantum = format.quantum
         do { core = try RealtimeCore() } catch { throw .resourceFailure(what: "create eventfds for the RT thread", errno: error) }
         var counter = 0
         let nextID: () -> Int = { counter += 1; return counter }
@@ -173,6 +181,21 @@ public final class Engine {
         return pairs
     }
 
+    /// Runs cycles at `frames` (clamped to `minimumQuantum...format.quantum`) from the next
+    /// cycle boundary on; the timer driver re-arms at the new period. Returns the quantum in force.
+    @discardableResult
+    public func setQuantum(_ frames: Int) -> Int {
+        let q = min(max(frames, min(minimumQuantum, format.quantum)), format.quantum)
+        if q != quantum {
+            quantum = q
+            publish()
+        }
+        return quantum
+    }
+
+    /// The period of the quantum in force.
+    public var periodNanos: Int64 { Int64(quantum) * 1_000_000_000 / Int64(format.sampleRate) }
+
     // MARK: Drivers
 
     /// Offers another driver; the one with the highest priority drives.
@@ -193,7 +216,9 @@ public final class Engine {
 
     private func publish() {
         generation += 1
-        let plan = PlanCompiler.compile(model: model, silence: silence, driver: electedDriver, format: format, generation: generation)
+        var current = format
+        current.quantum = quantum
+        let plan = PlanCompiler.compile(model: model, silence: silence, driver: electedDriver, format: current, generation: generation)
         core.mailbox.publish(plan)
         core.wake.signal()
     }
@@ -261,7 +286,7 @@ public final class Engine {
         }
         let d = electedDriver
         return EngineSnapshot(
-            format: format, nodes: nodes, links: model.links.map { model.address(of: $0) },
+            format: format, quantum: quantum, nodes: nodes, links: model.links.map { model.address(of: $0) },
             pools: allocator.poolInfos + extraPools.flatMap { $0() },
             driver: DriverSnapshot(name: d.name, kind: d.kind, priority: d.priority, candidates: drivers.map(\.name)),
             policy: thread.policy, requestedPriority: requestedPriority, isRunning: isRunning,

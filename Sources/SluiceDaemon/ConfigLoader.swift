@@ -47,7 +47,8 @@ public enum ConfigLoader {
                     case "rate": if let v = integer(e, "graph.rate", GraphFormat.sampleRateRange) { config.format.sampleRate = v }
                     case "quantum": if let v = integer(e, "graph.quantum", GraphFormat.quantumRange) { config.format.quantum = v }
                     case "channels": if let v = integer(e, "graph.channels", 1...32) { config.format.channelNames = GraphFormat.channelNames(count: v) }
-                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "channels"])
+                    case "min_quantum": if let v = integer(e, "graph.min_quantum", GraphFormat.quantumRange) { config.minimumQuantum = v }
+                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "min_quantum", "channels"])
                     }
                 }
             case "realtime":

@@ -42,6 +42,7 @@ public final class Daemon {
         do { engine = try Engine(format: config.format, driver: driver) } catch {
             throw .graph(file: config.source, line: nil, error: error)
         }
+        engine.minimumQuantum = config.minimumQuantum
         for spec in config.nodes {
             do {
                 let node = try NodeFactory.make(type: spec.type, name: spec.name, parameters: spec.parameters, format: config.format)

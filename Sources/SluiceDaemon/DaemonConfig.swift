@@ -21,6 +21,8 @@ public struct DaemonConfig: Sendable {
     public enum DriverKind: String, Sendable { case timer, freewheel }
 
     public var format = GraphFormat()
+    /// The smallest quantum the graph may switch to for a low-latency client.
+    public var minimumQuantum = 64
     public var realtimePriority: Int32 = 80
     public var driver: DriverKind = .timer
     public var controlSocket: String?

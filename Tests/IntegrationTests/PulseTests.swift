@@ -143,6 +143,37 @@ struct PulseTests {
         }
     }
 
+    @Test("pacat --latency-msec=10 is granted at most 10 ms, the graph follows with a smaller quantum, and it plays without underruns")
+    func lowLatency() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("t.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 2, freq: 1000, amplitude: 8000), to: sig)
+        var quantumDuring = 0
+        let rec = try recording(d) {
+            let player = try Background("/usr/bin/pacat", ["-v", "--latency-msec=10", "--format=s16le", "--rate=48000", "--channels=2", "--raw", sig],
+                                        environment: d.environment, stdout: d.root.appendingPathComponent("pacat.out").path)
+            usleep(800_000)
+            quantumDuring = Int(try d.dump()["graph"]?["quantum"]?.intValue ?? 0)
+            let deadline = Date().addingTimeInterval(10)
+            while player.process.isRunning && Date() < deadline { usleep(20_000) }
+            #expect(player.process.terminationStatus == 0)
+        }
+        #expect(quantumDuring > 0 && quantumDuring <= 256, "quantum while the stream played: \(quantumDuring)")
+        let node = try d.dump()["nodes"]?.arrayValue?.first { $0["type"]?.stringValue == "pulse-playback" }
+        #expect(node == nil, "the stream is gone after pacat exits")
+        #expect(try d.dump()["graph"]?["quantum"]?.intValue == 1024, "back to the configured quantum")
+        let first = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
+        let last = try #require(rec.lastIndex(where: { $0 != 0 })) / 2
+        var zeroRun = 0, worstRun = 0
+        for f in first...last {
+            zeroRun = rec[f * 2] == 0 ? zeroRun + 1 : 0
+            worstRun = max(worstRun, zeroRun)
+        }
+        #expect(last - first > 48_000 * 2 - 2000)
+        #expect(worstRun <= 2, "longest run of zeros (an underrun): \(worstRun)")
+    }
+
     @Test("32 concurrent pacat streams all complete while pactl info keeps answering")
     func manyStreams() throws {
         let d = try DaemonHarness(config: nil)

@@ -30,7 +30,11 @@ extension PulseConnection {
         return out
     }
 
-    private var minimumLatencyMicros: UInt64 { UInt64(server.engine.format.periodNanos / 1000) }
+    /// The lowest latency the graph can run at (its smallest quantum): streams are granted down to it.
+    private var minimumLatencyMicros: UInt64 {
+        let e = server.engine
+        return UInt64(min(e.minimumQuantum, e.format.quantum)) * 1_000_000 / UInt64(e.format.sampleRate)
+    }
 
     // MARK: CREATE_PLAYBACK_STREAM
 
@@ -105,6 +109,7 @@ extension PulseConnection {
             if version >= 21 { w.formatInfo(encoding: 1, properties: format.formatInfoProperties) }
         }
         server.post(facility: Subscription.facilitySinkInput, type: Subscription.new, index: index)
+        server.updateQuantum()
     }
 
     // MARK: CREATE_RECORD_STREAM
@@ -176,6 +181,7 @@ extension PulseConnection {
             if version >= 22 { w.formatInfo(encoding: 1, properties: format.formatInfoProperties) }
         }
         server.post(facility: Subscription.facilitySourceOutput, type: Subscription.new, index: index)
+        server.updateQuantum()
     }
 
     func deleteStream(channel: UInt32, playback isPlayback: Bool) -> Bool {
@@ -183,11 +189,13 @@ extension PulseConnection {
             try? server.engine.remove(named: s.node.name)
             for t in s.pendingDrains { error(t, .noEntity) }
             server.post(facility: Subscription.facilitySinkInput, type: Subscription.remove, index: s.index)
+            server.updateQuantum()
             return true
         }
         if !isPlayback, let s = record.removeValue(forKey: channel) {
             try? server.engine.remove(named: s.node.name)
             server.post(facility: Subscription.facilitySourceOutput, type: Subscription.remove, index: s.index)
+            server.updateQuantum()
             return true
         }
         return false
@@ -241,7 +249,7 @@ extension PulseConnection {
             let started = s.node.started.load(ordering: .relaxed)
             let playing = started && !s.node.corked.load(ordering: .relaxed)
             reply(tag) { w in
-                w.usec(UInt64(server.engine.format.periodNanos / 1000))
+                w.usec(UInt64(server.engine.periodNanos / 1000))
                 w.usec(0)
                 w.bool(playing)
                 w.timeval(seconds: tv.seconds, micros: tv.micros)
@@ -261,7 +269,7 @@ extension PulseConnection {
             reply(tag) { w in
                 w.usec(0)
                 let queued = UInt64(s.node.ring.readableCount / max(s.node.channelCount, 1)) * 1_000_000 / UInt64(server.engine.format.sampleRate)
-                w.usec(UInt64(server.engine.format.periodNanos / 1000) + queued)
+                w.usec(UInt64(server.engine.periodNanos / 1000) + queued)
                 w.bool(!s.node.corked.load(ordering: .relaxed))
                 w.timeval(seconds: tv.seconds, micros: tv.micros)
                 let now = wallClock()
@@ -305,7 +313,7 @@ extension PulseConnection {
             if version >= 14 { early = try r.bool() }
             s.metrics = PlaybackMetrics.negotiate(maxLength: m, targetLength: t, prebuffer: p, minimumRequest: q, adjustLatency: adjust,
                                                   earlyRequests: early, frameSize: s.format.frameSize, bytesPerSecond: s.format.bytesPerSecond,
-                                                  minimumLatencyMicros: UInt64(server.engine.format.periodNanos / 1000))
+                                                  minimumLatencyMicros: minimumLatencyMicros)
             reply(tag) { w in
                 w.u32(s.metrics.maxLength); w.u32(s.metrics.targetLength); w.u32(s.metrics.prebuffer); w.u32(s.metrics.minimumRequest)
                 if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }
@@ -319,7 +327,7 @@ extension PulseConnection {
             if version >= 14 { early = try r.bool() }
             s.metrics = RecordMetrics.negotiate(maxLength: m, fragmentSize: f, adjustLatency: adjust, earlyRequests: early,
                                                 frameSize: s.format.frameSize, bytesPerSecond: s.format.bytesPerSecond,
-                                                minimumLatencyMicros: UInt64(server.engine.format.periodNanos / 1000))
+                                                minimumLatencyMicros: minimumLatencyMicros)
             reply(tag) { w in
                 w.u32(s.metrics.maxLength); w.u32(s.metrics.fragmentSize)
                 if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }

@@ -101,6 +101,7 @@ final class PulseConnection {
         playback.removeAll()
         record.removeAll()
         server.remove(self)
+        server.updateQuantum()
     }
 
     private func removeNode(_ name: String) { try? server.engine.remove(named: name) }
@@ -288,7 +289,7 @@ final class PulseConnection {
         let positions = s.channelNames.map(ChannelRemix.position(ofGraphChannel:))
         let vol = monitor ? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false)
             : (server.sinkVolumes[s.name] ?? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false))
-        let latency = UInt64(server.engine.format.periodNanos / 1000)
+        let latency = UInt64(server.engine.periodNanos / 1000)
         let running = server.playbackStreams.contains { $0.sinkName == s.name && $0.node.started.load(ordering: .relaxed) }
         w.u32(s.index)
         w.string(monitor ? s.monitorName : s.name)
@@ -344,7 +345,7 @@ final class PulseConnection {
         w.channelMap(s.format.map)
         w.cvolume(s.volume)
         w.usec(UInt64(s.queuedBytes) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
-        w.usec(UInt64(server.engine.format.periodNanos / 1000))
+        w.usec(UInt64(server.engine.periodNanos / 1000))
         w.string(s.resampler == nil ? "trivial" : "speex-float-4")
         w.string("protocol-native.c")
         if version >= 11 { w.bool(s.muted) }
@@ -365,7 +366,7 @@ final class PulseConnection {
         w.sampleSpec(s.format.spec)
         w.channelMap(s.format.map)
         w.usec(UInt64(s.pending.count) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
-        w.usec(UInt64(server.engine.format.periodNanos / 1000))
+        w.usec(UInt64(server.engine.periodNanos / 1000))
         w.string(s.resampler == nil ? "trivial" : "speex-float-4")
         w.string("protocol-native.c")
         if version >= 13 { w.proplist(s.properties) }

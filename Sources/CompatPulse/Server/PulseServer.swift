@@ -118,6 +118,21 @@ public final class PulseServer {
         for s in playbackStreams where s.sinkName == sink { s.applyVolume(sinkGain: sink == s.sinkName ? sinkGain(sink) : 1) }
     }
 
+    /// Runs the graph at the largest power-of-two quantum that meets every stream's latency
+    /// (the configured quantum when no stream asks for less). PipeWire does the same; PulseAudio
+    /// instead rewinds and wakes per client.
+    func updateQuantum() {
+        let rate = UInt64(engine.format.sampleRate)
+        var frames = engine.format.quantum
+        for s in playbackStreams { frames = min(frames, Int(s.metrics.configuredLatencyMicros * rate / 1_000_000)) }
+        for s in recordStreams where s.metrics.configuredLatencyMicros > 0 {
+            frames = min(frames, Int(s.metrics.configuredLatencyMicros * rate / 1_000_000))
+        }
+        var q = 1
+        while q * 2 <= frames { q *= 2 }
+        engine.setQuantum(q)
+    }
+
     // MARK: Events
 
     func post(facility: UInt32, type: UInt32, index: UInt32) {

@@ -47,6 +47,7 @@ public final class RealtimeCore: Sendable {
         var registeredFD: Int32 = -1
         var activeDriver: Unmanaged<Driver>? = nil
         var isRunning = false
+        var runningPeriod: Int64 = 0
         var cycles = 0
         while cycles < cycleLimit && !stopRequested.load(ordering: .acquiring) {
             if mailbox.acquire(&current) {
@@ -69,7 +70,7 @@ public final class RealtimeCore: Sendable {
             }
             let step = plan._withUnsafeGuaranteedRef { plan in
                 activeDriver!._withUnsafeGuaranteedRef { driver in
-                    cycle(plan: plan, driver: driver, isRunning: &isRunning, mayBlockWhenIdle: cycleLimit == Int.max)
+                    cycle(plan: plan, driver: driver, isRunning: &isRunning, runningPeriod: &runningPeriod, mayBlockWhenIdle: cycleLimit == Int.max)
                 }
             }
             switch step {
@@ -103,7 +104,7 @@ public final class RealtimeCore: Sendable {
 
     /// [rt] One pass: idle handling, waiting for the tick, running the plan.
     @inline(__always)
-    private func cycle(plan: ExecutionPlan, driver: Driver, isRunning: inout Bool, mayBlockWhenIdle: Bool) -> Step {
+    private func cycle(plan: ExecutionPlan, driver: Driver, isRunning: inout Bool, runningPeriod: inout Int64, mayBlockWhenIdle: Bool) -> Step {
         guard planWantsCycles(plan) else {
             if isRunning {
                 driver.stop()
@@ -115,9 +116,11 @@ public final class RealtimeCore: Sendable {
             return .idle
         }
         let period = Int64(plan.quantum) * 1_000_000_000 / Int64(plan.sampleRate)
-        if !isRunning {
+        // (Re)start on a new grid when waking from idle or when the quantum changed.
+        if !isRunning || period != runningPeriod {
             driver.start(nowNanos: monotonicNanos(), periodNanos: period)
             isRunning = true
+            runningPeriod = period
         }
         var tick: DriverTick
         if driver.isFreewheel {
