@@ -3,7 +3,8 @@ SWIFT ?= swift
 SCRATCH ?= .build
 # Packages the build, the tests and the benchmarks need; installed when missing.
 BUILD_PACKAGES = pkg-config libsndfile1-dev libasound2-dev libspeexdsp-dev
-TEST_PACKAGES = $(BUILD_PACKAGES) pulseaudio-utils sox alsa-utils procps
+TEST_PACKAGES = $(BUILD_PACKAGES) pulseaudio-utils sox libsox-fmt-pulse alsa-utils procps python3 python3-pulsectl \
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-pulseaudio ffmpeg mpv libasound2-plugins
 BENCH_PACKAGES = $(TEST_PACKAGES) stress-ng pulseaudio pipewire pipewire-pulse wireplumber dbus
 
 define ensure_packages

@@ -174,6 +174,37 @@ struct PulseTests {
         #expect(worstRun <= 2, "longest run of zeros (an underrun): \(worstRun)")
     }
 
+    @Test("GStreamer, ffmpeg, sox, ALSA apps through the pulse plugin, mpv and python pulsectl work unchanged",
+          arguments: [
+            ("gst-launch-1.0", ["-q", "audiotestsrc", "num-buffers=50", "!", "pulsesink"]),
+            ("gst-launch-1.0", ["-q", "pulsesrc", "num-buffers=50", "!", "fakesink"]),
+            ("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "sine=d=1", "-f", "pulse", "default"]),
+            ("sox", ["-q", "-n", "-t", "pulseaudio", "default", "synth", "1", "sine", "440"]),
+            ("aplay", ["-q", "-D", "pulse", "-f", "S16_LE", "-r", "48000", "-c", "2", "-d", "1", "/dev/zero"]),
+            ("mpv", ["--really-quiet", "--ao=pulse", "--no-video", "--length=1", "av://lavfi:sine=d=1"]),
+            ("python3", ["-c", "import pulsectl\nwith pulsectl.Pulse('t') as p:\n  s = p.sink_list()[0]\n  p.volume_set_all_chans(s, 0.5)\n  assert abs(p.sink_list()[0].volume.value_flat - 0.5) < 0.01\n  assert p.server_info().default_sink_name == 'null'\n  print('ok')"]),
+          ])
+    func otherClients(tool: String, args: [String]) throws {
+        let path = "/usr/bin/\(tool)"
+        #expect(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: `make test` installs it")
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let r = try runCommand(path, args, environment: d.environment, timeout: 30)
+        #expect(r.status == 0, "\(tool) failed: \(r.stderr.prefix(500))")
+    }
+
+    @Test("arecord through the ALSA pulse plugin records one second from the default source")
+    func arecord() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let out = d.root.appendingPathComponent("ar.raw").path
+        let r = try runCommand("/usr/bin/arecord", ["-q", "-D", "pulse", "-d", "1", "-f", "S16_LE", "-r", "48000", "-c", "2", "-t", "raw", out],
+                               environment: d.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        #expect(size == 192_000)
+    }
+
     @Test("32 concurrent pacat streams all complete while pactl info keeps answering")
     func manyStreams() throws {
         let d = try DaemonHarness(config: nil)
