@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "CSluiceShim"),
         // libsndfile: WAV file source/sink nodes and test analysis.
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CAsound", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // libspeexdsp: sample-rate conversion for pulse streams.
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         // Test-only malloc interposer; never a dependency of a shipping target.
@@ -36,7 +37,7 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "Nodes", dependencies: [
-            "Graph", "SluiceSystem", "CSndfile",
+            "Graph", "SluiceSystem", "CSndfile", "CAsound",
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "PulseWire"),
@@ -59,6 +60,7 @@ let package = Package(
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem"]),
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
+        .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
