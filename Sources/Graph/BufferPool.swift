@@ -23,6 +23,17 @@ public struct PoolInfo: Sendable, Equatable {
     public let mapping: String
     public let slotCount: Int
     public let slotsInUse: Int
+
+    public init(id: Int, domain: SecurityDomain, purpose: String, byteCount: Int, seals: MemFDSeals, mapping: String, slotCount: Int, slotsInUse: Int) {
+        self.id = id
+        self.domain = domain
+        self.purpose = purpose
+        self.byteCount = byteCount
+        self.seals = seals
+        self.mapping = mapping
+        self.slotCount = slotCount
+        self.slotsInUse = slotsInUse
+    }
 }
 
 /// A sealed memfd carved into fixed slots of `slotByteCount` (a multiple of 64, so every

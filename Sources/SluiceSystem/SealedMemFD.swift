@@ -61,6 +61,32 @@ public struct SealedMemFD: ~Copyable {
         }
     }
 
+    /// Creates a pool to share with one peer: sized, mapped read-write here, then sealed against
+    /// shrink, grow and further seals, plus `extraSeals` (e.g. `.futureWrite` so the peer can only
+    /// map it read-only — libpulse maps imported pools read-write, so the pulse server can't).
+    /// Returns our mapping and the fd to pass to the peer; the caller closes the fd right after
+    /// sending it. [control]
+    public static func createExported(name: String, byteCount: Int, extraSeals: MemFDSeals = []) throws(Errno) -> (mapping: SharedMapping, fd: Int32) {
+        let fd = try retryingOnInterrupt { sluice_memfd_create(name, UInt32(SLUICE_MFD_CLOEXEC | SLUICE_MFD_ALLOW_SEALING)) }
+        do throws(Errno) {
+            _ = try retryingOnInterrupt { ftruncate(fd, off_t(byteCount)) }
+            let base = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+            guard let base, base != MAP_FAILED else { throw Errno.current }
+            // FUTURE_WRITE (if asked) keeps our existing writable mapping working and refuses any new one.
+            let wanted: MemFDSeals = MemFDSeals.fixedSize.union(extraSeals)
+            if sluice_add_seals(fd, wanted.rawValue) != 0 {
+                let e = Errno.current
+                munmap(base, byteCount)
+                throw e
+            }
+            let got = try memfdSeals(of: fd)
+            return (SharedMapping(base: base, byteCount: byteCount, seals: got), fd)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
     /// Adopts a memfd received from a peer: adds our own shrink/grow seals (so the peer can
     /// never truncate it under a mapping of ours, which would raise SIGBUS), checks them with
     /// `F_GET_SEALS`, and checks its size. Closes the fd on failure. [control]
@@ -86,9 +112,10 @@ public struct SealedMemFD: ~Copyable {
         }
     }
 
-    /// Maps the whole memfd shared read-write and closes the fd. [control]
-    public consuming func map() throws(Errno) -> SharedMapping {
-        let base = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    /// Maps the whole memfd shared (read-write, or read-only for a peer's pool we only read)
+    /// and closes the fd. [control]
+    public consuming func map(readOnly: Bool = false) throws(Errno) -> SharedMapping {
+        let base = mmap(nil, byteCount, readOnly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         let err = Errno.current
         Glibc.close(fd)
         let count = byteCount, sealed = seals

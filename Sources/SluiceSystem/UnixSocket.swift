@@ -90,9 +90,45 @@ public final class UnixSocket: Sendable {
         return buffer
     }
 
+    /// Reads up to `count` bytes and any fds passed with them (SCM_RIGHTS, received CLOEXEC).
+    /// Returns nil on EAGAIN, empty bytes at end of stream. More than `maxFDs` fds, or fds the
+    /// kernel had to drop, throw EPROTO: every received fd is closed in that case. [control]
+    public func receive(upTo count: Int, maxFDs: Int = 4) throws(Errno) -> (bytes: [UInt8], fds: [Int32])? {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var fds = [Int32](repeating: -1, count: max(maxFDs, 1))
+        var nfds: Int32 = 0, truncated: Int32 = 0
+        let n = buffer.withUnsafeMutableBytes { raw in
+            fds.withUnsafeMutableBufferPointer { sluice_recv_fds(fd, $0.baseAddress, Int32(maxFDs), &nfds, raw.baseAddress, count, &truncated) }
+        }
+        if n < 0 {
+            let err = Errno.current
+            if err == .wouldBlock || err == .interrupted { return nil }
+            throw err
+        }
+        let received = Array(fds[0..<Int(nfds)])
+        if truncated != 0 {
+            for f in received { Glibc.close(f) }
+            throw Errno(rawValue: EPROTO)
+        }
+        buffer.removeSubrange(n...)
+        return (buffer, received)
+    }
+
+    /// Sends `bytes` with `fds` attached (SCM_RIGHTS) in one sendmsg; returns bytes written
+    /// (0 on EAGAIN: nothing was sent, the fds were not passed). [control]
+    public func send(_ bytes: UnsafeRawBufferPointer, fds: [Int32]) throws(Errno) -> Int {
+        let n = fds.withUnsafeBufferPointer { sluice_send_fds(fd, $0.baseAddress, Int32(fds.count), bytes.baseAddress, bytes.count) }
+        if n < 0 {
+            let err = Errno.current
+            if err == .wouldBlock || err == .interrupted { return 0 }
+            throw err
+        }
+        return n
+    }
+
     /// Writes as much of `bytes` as the socket takes now; returns the count written (0 on EAGAIN).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        let n = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+        let n = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
         if n < 0 {
             let err = Errno.current
             if err == .wouldBlock || err == .interrupted { return 0 }
@@ -105,7 +141,7 @@ public final class UnixSocket: Sendable {
     public func writeAll(_ bytes: [UInt8]) throws(Errno) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 let err = Errno.current
                 if err == .interrupted { continue }

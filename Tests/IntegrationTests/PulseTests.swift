@@ -205,6 +205,63 @@ struct PulseTests {
         #expect(size == 192_000)
     }
 
+    /// The repository root (for fixtures), found from this file's path.
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/pulse").path
+
+    @Test("a client's memfd is sealed on receipt: the client cannot truncate it, and a reference outside it disconnects that client only",
+          arguments: ["sealable", "unsealable"])
+    func hostileMemfd(mode: String) throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/hostile_memfd.py", d.root.appendingPathComponent("run/pulse/native").path, mode],
+                               environment: d.environment)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "auth 0xc0000023", "memfd is offered to a same-uid client: \(r.stdout) \(r.stderr)")
+        #expect(lines.contains("registered"))
+        if mode == "sealable" {
+            #expect(lines.contains("truncate refused"), "the daemon sealed the pool against shrinking")
+            #expect(lines.contains("in-range reference: released"))
+            #expect(lines.contains("out-of-range reference: disconnected"))
+        } else {
+            // Not sealable: never mapped, read with pread; the truncated pool yields a short read.
+            #expect(lines.contains("truncate allowed"))
+            #expect(lines.contains("in-range reference: disconnected"))
+        }
+        #expect(d.process.isRunning)
+        #expect(try client(d, "pactl", ["info"]).status == 0)
+    }
+
+    @Test("sluice dump shows each client's pools and seals, and two recording clients share no memfd")
+    func perClientPools() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let a = try Background("/usr/bin/parec", ["--raw", "--latency-msec=20"], environment: d.environment)
+        let b = try Background("/usr/bin/parec", ["--raw", "--latency-msec=20"], environment: d.environment)
+        defer { a.interrupt(); b.interrupt() }
+        let sig = d.root.appendingPathComponent("s.raw").path
+        try writeRaw(stereoSine(frames: 4800, freq: 440, amplitude: 1000), to: sig)
+        #expect(try client(d, "pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig]).status == 0)
+        var pools: [JSONValue] = []
+        try d.waitUntil { pools = try d.dump()["pools"]?.arrayValue ?? []; return pools.filter { $0["purpose"]?.stringValue == "record" }.count == 2 }
+        let clientPools = pools.filter { $0["domain"]?.stringValue?.hasPrefix("client-") == true }
+        for p in clientPools {
+            let seals = Set((p["seals"]?.arrayValue ?? []).compactMap { $0.stringValue })
+            #expect(seals.isSuperset(of: ["shrink", "grow"]), "\(p)")
+        }
+        // Inodes of every memfd each recorder maps: disjoint.
+        func memfdInodes(_ pid: Int32) throws -> Set<String> {
+            let maps = try String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)
+            return Set(maps.split(separator: "\n").filter { $0.contains("/memfd:") }.map { String($0.split(separator: " ", omittingEmptySubsequences: true)[4]) })
+        }
+        let ia = try memfdInodes(a.process.processIdentifier), ib = try memfdInodes(b.process.processIdentifier)
+        #expect(!ia.isEmpty && !ib.isEmpty)
+        #expect(ia.isDisjoint(with: ib), "shared memfd inodes: \(ia.intersection(ib))")
+        let daemonMaps = try String(contentsOfFile: "/proc/\(d.pid)/maps", encoding: .utf8)
+        #expect(daemonMaps.contains("/memfd:sluice-client-"), "the daemon's per-client record pools")
+        #expect(!daemonMaps.contains("/memfd:pulseaudio (deleted)") || clientPools.contains { $0["purpose"]?.stringValue == "imported" })
+    }
+
     @Test("32 concurrent pacat streams all complete while pactl info keeps answering")
     func manyStreams() throws {
         let d = try DaemonHarness(config: nil)

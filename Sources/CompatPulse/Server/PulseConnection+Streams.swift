@@ -345,6 +345,29 @@ extension PulseConnection {
         }
     }
 
+    /// This client's record pool, created and registered with it on first use (memfd clients only).
+    /// Sealed against shrink and grow (the client can never truncate it under our mapping), not
+    /// against writes: libpulse maps imported pools read-write. It only ever holds this client's
+    /// own record data and the daemon never reads it back, so what the client writes there
+    /// reaches nobody else.
+    func recordPool() -> ExportPool? {
+        guard usesMemfd else { return nil }
+        if let exportPool { return exportPool }
+        do {
+            let (mapping, fd) = try SealedMemFD.createExported(name: "sluice-client-\(index)-record",
+                                                               byteCount: ExportPool.slotSize * ExportPool.slotCount)
+            let pool = ExportPool(mapping: mapping, shmID: UInt32.random(in: 1...UInt32.max))
+            var w = WireWriter(command: Command.registerMemfdShmid.rawValue, tag: invalidIndex)
+            w.u32(pool.shmID)
+            send(w.frame, passing: fd)
+            exportPool = pool
+            return pool
+        } catch {
+            server.log("\(describe): no shared memory pool (\(error)); record data goes inline")
+            return nil
+        }
+    }
+
     private func merged(_ old: [(String, [UInt8])], _ new: [(String, [UInt8])], mode: UInt32) -> [(String, [UInt8])] {
         switch mode {
         case 0: return new                                                          // SET
@@ -416,11 +439,19 @@ extension PulseConnection {
                     continue
                 }
                 var frame: [UInt8] = []
-                FrameHeader(length: UInt32(n), channel: s.channel).encode(into: &frame)
-                frame.append(contentsOf: s.pending[0..<n])
+                if let pool = recordPool(), let block = pool.export(s.pending[0..<n]) {
+                    // A reference into this client's own sealed pool instead of the bytes.
+                    FrameHeader(length: 16, channel: s.channel, flags: 0xA000_0000).encode(into: &frame)
+                    for v in [block.blockID, pool.shmID, UInt32(block.offset), UInt32(n)] {
+                        frame += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+                    }
+                } else {
+                    FrameHeader(length: UInt32(n), channel: s.channel).encode(into: &frame)
+                    frame.append(contentsOf: s.pending[0..<n])
+                }
+                send(frame)
                 s.pending.removeFirst(n)
                 s.sentBytes += Int64(n)
-                send(frame)
             }
         }
     }

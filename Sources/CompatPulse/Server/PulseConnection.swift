@@ -21,7 +21,15 @@ final class PulseConnection {
     private var input: [UInt8] = []
     private var inputStart = 0
     private(set) var output: [UInt8] = []
+    /// fds to pass with the frame starting at `position` in `output` (REGISTER_MEMFD_SHMID).
+    private var attachments: [(position: Int, fd: Int32)] = []
+    /// fds received and not yet claimed by the packet they came with.
+    private var receivedFDs: [Int32] = []
     private var isClosed = false
+    /// memfd transport agreed at AUTH.
+    private(set) var usesMemfd = false
+    var imports: [UInt32: ImportedPool] = [:]
+    var exportPool: ExportPool?
 
     static let maxFrame = 16 * 1024 * 1024
     /// A client that stops reading gets at most this much queued before record data is dropped.
@@ -46,11 +54,16 @@ final class PulseConnection {
 
     private func readAvailable() {
         while !isClosed {
-            let chunk: [UInt8]?
-            do { chunk = try socket.read(upTo: 65536) } catch { close(reason: nil); return }
-            guard let chunk else { break }
-            if chunk.isEmpty { close(reason: nil); return }
-            input.append(contentsOf: chunk)
+            let received: (bytes: [UInt8], fds: [Int32])?
+            do { received = try socket.receive(upTo: 65536) } catch {
+                close(reason: error.rawValue == EPROTO ? "sent more file descriptors than allowed" : nil)
+                return
+            }
+            guard let received else { break }
+            receivedFDs += received.fds
+            if receivedFDs.count > 8 { close(reason: "sent \(receivedFDs.count) file descriptors without using them"); return }
+            if received.bytes.isEmpty { close(reason: nil); return }
+            input.append(contentsOf: received.bytes)
             do { try parseFrames() } catch { close(reason: "protocol error: \(error)"); return }
         }
     }
@@ -80,12 +93,33 @@ final class PulseConnection {
         flush()
     }
 
+    /// Queues `frame` with `fd` attached; the fd is closed once it has been passed.
+    func send(_ frame: [UInt8], passing fd: Int32) {
+        guard !isClosed else { close(fd: fd); return }
+        attachments.append((output.count, fd))
+        output.append(contentsOf: frame)
+        flush()
+    }
+
+    private func close(fd: Int32) { Glibc.close(fd) }
+
     private func flush() {
         while !output.isEmpty && !isClosed {
             let n: Int
-            do { n = try output.withUnsafeBytes { try socket.write($0) } } catch { close(reason: nil); return }
+            do {
+                if let first = attachments.first, first.position == 0 {
+                    // The frame that carries the fd goes in one sendmsg with it.
+                    let end = attachments.count > 1 ? attachments[1].position : output.count
+                    n = try output[0..<end].withUnsafeBytes { try socket.send($0, fds: [first.fd]) }
+                    if n > 0 { close(fd: first.fd); attachments.removeFirst() }
+                } else {
+                    let end = attachments.first?.position ?? output.count
+                    n = try output[0..<end].withUnsafeBytes { try socket.write($0) }
+                }
+            } catch { close(reason: nil); return }
             if n == 0 { break }
             output.removeFirst(n)
+            for i in attachments.indices { attachments[i].position -= n }
         }
         if let token { server.loop.modify(token, events: output.isEmpty ? [.readable, .hangup] : [.readable, .writable, .hangup]) }
     }
@@ -95,6 +129,13 @@ final class PulseConnection {
         guard !isClosed else { return }
         isClosed = true
         if let reason { server.log("\(describe): \(reason); disconnected") }
+        for fd in receivedFDs { close(fd: fd) }
+        receivedFDs.removeAll()
+        for a in attachments { close(fd: a.fd) }
+        attachments.removeAll()
+        for (_, pool) in imports { pool.release() }
+        imports.removeAll()
+        exportPool = nil
         if let token { server.loop.unregister(token) }
         for s in playback.values { removeNode(s.node.name); server.post(facility: Subscription.facilitySinkInput, type: Subscription.remove, index: s.index) }
         for s in record.values { removeNode(s.node.name); server.post(facility: Subscription.facilitySourceOutput, type: Subscription.remove, index: s.index) }
@@ -129,11 +170,36 @@ final class PulseConnection {
     // MARK: Dispatch
 
     private func dispatch(_ header: FrameHeader, _ payload: [UInt8]) throws(WireError) {
+        let shmBits = header.flags & 0xFF00_0000
+        if header.channel == FrameHeader.controlChannel && (shmBits == 0x4000_0000 || shmBits == 0xC000_0000) {
+            // SHMRELEASE: the client is done with one of our blocks; SHMREVOKE: it withdraws one of
+            // its blocks (we copy on arrival, so we hold none).
+            guard usesMemfd else { throw WireError(offset: 16, message: "shared memory was not negotiated") }
+            if shmBits == 0x4000_0000 { exportPool?.release(blockID: UInt32(truncatingIfNeeded: UInt64(bitPattern: header.offset) >> 32)) }
+            return
+        }
         if header.channel != FrameHeader.controlChannel {
             guard isAuthorized else { throw WireError(offset: 0, message: "audio before authentication") }
-            guard header.flags & 0xFF00_0000 == 0 else { throw WireError(offset: 16, message: "shared memory was not negotiated") }
             guard header.flags & 0xFF <= 3 else { throw WireError(offset: 16, message: "seek mode \(header.flags & 0xFF)") }
-            receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, payload)
+            if shmBits == 0 {
+                receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, payload)
+                return
+            }
+            guard usesMemfd, shmBits & 0x8000_0000 != 0, shmBits & 0x2000_0000 != 0 else {
+                throw WireError(offset: 16, message: "shared memory reference that was not negotiated (flags 0x\(String(header.flags, radix: 16)))")
+            }
+            guard payload.count == 16 else { throw WireError(offset: 0, message: "shared memory reference of \(payload.count) bytes") }
+            var r = WireReaderRaw(payload)
+            let blockID = r.u32(), shmID = r.u32(), index = Int(r.u32()), length = Int(r.u32())
+            guard let pool = imports[shmID] else { throw WireError(offset: 4, message: "reference to unregistered pool \(shmID)") }
+            guard let bytes = pool.read(offset: index, length: length) else {
+                throw WireError(offset: 8, message: "reference [\(index), +\(length)) outside the pool of \(pool.byteCount) bytes")
+            }
+            receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, bytes)
+            // Copied: hand the block back at once.
+            var release: [UInt8] = []
+            FrameHeader(length: 0, channel: FrameHeader.controlChannel, offset: Int64(blockID) << 32, flags: 0x4000_0000).encode(into: &release)
+            send(release)
             return
         }
         guard header.flags == 0 else { throw WireError(offset: 16, message: "packet with flags 0x\(String(header.flags, radix: 16))") }
@@ -209,6 +275,15 @@ final class PulseConnection {
             server.defaultSourceName = s.monitorName
             reply(tag)
             server.post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
+        case .registerMemfdShmid:
+            guard usesMemfd else { throw WireError(offset: 0, message: "REGISTER_MEMFD_SHMID without negotiated memfd") }
+            let shmID = try r.u32()
+            guard !receivedFDs.isEmpty else { throw WireError(offset: 0, message: "REGISTER_MEMFD_SHMID without a file descriptor") }
+            let fd = receivedFDs.removeFirst()
+            guard imports.count < 16, imports[shmID] == nil else { close(fd: fd); throw WireError(offset: 8, message: "too many or duplicate pools") }
+            do { imports[shmID] = try ImportedPool.adopt(fd: fd) } catch {
+                throw WireError(offset: 8, message: "pool \(shmID) refused: \(error)")
+            }
         case .createPlaybackStream: try createPlayback(tag, &r)
         case .createRecordStream: try createRecord(tag, &r)
         case .deletePlaybackStream, .deleteRecordStream:
@@ -238,8 +313,10 @@ final class PulseConnection {
         }
         version = min(clientVersion, protocolVersion)
         isAuthorized = true
-        // No SHM flag: audio travels inline on the socket (memfd transport: Docs/pulse-compat.md).
-        reply(tag) { $0.u32(protocolVersion) }
+        // Shared memory only as memfd (never POSIX shm), only for the same user, protocol ≥ 32.
+        // A client that wants POSIX shm only gets the inline transport.
+        usesMemfd = sameUser && clientVersion >= 32 && raw & 0x8000_0000 != 0 && raw & 0x4000_0000 != 0
+        reply(tag) { $0.u32(protocolVersion | (usesMemfd ? 0xC000_0000 : 0)) }
         server.post(facility: Subscription.facilityClient, type: Subscription.new, index: index)
     }
 

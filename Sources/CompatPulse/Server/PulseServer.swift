@@ -66,6 +66,7 @@ public final class PulseServer {
         try loop.register(l.fd, events: .readable) { [unowned self] _ in acceptClients() }
         try loop.register(progress.fd, events: .readable) { [unowned self] _ in serviceStreams() }
         authTimerToken = try loop.register(authTimer.fd, events: .readable) { [unowned self] _ in expireUnauthenticated() }
+        engine.addPoolSource { [unowned self] in poolInfos() }
         if defaultSinkName == nil { defaultSinkName = sinks().first?.name }
         if defaultSourceName == nil, let s = defaultSinkName { defaultSourceName = s + ".monitor" }
         log("pulse server listening on \(config.socketPath)")
@@ -143,6 +144,30 @@ public final class PulseServer {
             w.u32(index)
             c.send(w.frame)
         }
+    }
+
+    /// Every client's pools, for `sluice dump`: the ones it registered with us (sealed by us on
+    /// receipt) and the one we write its record data into.
+    func poolInfos() -> [PoolInfo] {
+        var out: [PoolInfo] = []
+        for c in connections.values.sorted(by: { $0.index < $1.index }) {
+            for (shmID, pool) in c.imports.sorted(by: { $0.key < $1.key }) {
+                switch pool {
+                case .mapped(let m):
+                    out.append(PoolInfo(id: Int(shmID), domain: .client(id: c.index), purpose: "imported", byteCount: m.byteCount,
+                                        seals: m.seals, mapping: m.procMapName, slotCount: 0, slotsInUse: 0))
+                case .unsealable(_, let n):
+                    out.append(PoolInfo(id: Int(shmID), domain: .client(id: c.index), purpose: "imported-unsealable (pread)",
+                                        byteCount: n, seals: [], mapping: "", slotCount: 0, slotsInUse: 0))
+                }
+            }
+            if let e = c.exportPool {
+                out.append(PoolInfo(id: Int(e.shmID), domain: .client(id: c.index), purpose: "record", byteCount: e.mapping.byteCount,
+                                    seals: e.mapping.seals, mapping: e.mapping.procMapName, slotCount: ExportPool.slotCount,
+                                    slotsInUse: e.slotsInUse))
+            }
+        }
+        return out
     }
 
     // MARK: Connections

@@ -225,3 +225,15 @@ enum Props {
         return String(decoding: v.last == 0 ? v.dropLast() : v[...], as: UTF8.self)
     }
 }
+
+/// Reads raw big-endian u32s from a fixed-size payload whose length the caller checked.
+struct WireReaderRaw {
+    private let bytes: [UInt8]
+    private var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    mutating func u32() -> UInt32 {
+        guard offset + 4 <= bytes.count else { return 0 }
+        defer { offset += 4 }
+        return bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""A hostile pulse client for sluiced's tests: registers a memfd pool, then tries to truncate it
+and to make the server read outside it. Usage: hostile_memfd.py SOCKET sealable|unsealable
+Prints one result line per step; exits 0 when it ran to the end."""
+import os, socket, struct, sys
+
+path, mode = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+s.settimeout(3)
+
+def frame(payload, channel=0xFFFFFFFF, offset=0, flags=0):
+    return struct.pack('>IIIII', len(payload), channel, offset >> 32, offset & 0xFFFFFFFF, flags) + payload
+
+def u32(v):
+    return b'L' + struct.pack('>I', v)
+
+def recv_frame():
+    head = b''
+    while len(head) < 20:
+        chunk = s.recv(20 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    length = struct.unpack('>I', head[:4])[0]
+    body = b''
+    while len(body) < length:
+        chunk = s.recv(length - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return head, body
+
+# AUTH, protocol 35 with SHM and memfd.
+s.sendall(frame(u32(8) + u32(0) + u32(0xC0000023) + b'x' + struct.pack('>I', 256) + bytes(256)))
+head, body = recv_frame()
+version = struct.unpack('>I', body[11:15])[0]
+print('auth', hex(version))
+
+flags = os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if mode == 'sealable' else 0)
+fd = os.memfd_create('hostile', flags)
+os.ftruncate(fd, 65536)
+os.pwrite(fd, b'\x01' * 65536, 0)
+shm_id = 4242
+socket.send_fds(s, [frame(u32(103) + u32(0xFFFFFFFF) + u32(shm_id))], [fd])
+# Round trip (STAT) so the server has handled the registration before we attack.
+s.sendall(frame(u32(13) + u32(1)))
+reply = recv_frame()
+print('registered' if reply else 'disconnected at registration')
+
+try:
+    os.ftruncate(fd, 0)
+    print('truncate allowed')
+except PermissionError:
+    print('truncate refused')
+
+def reference(index, length):
+    return frame(struct.pack('>IIII', 7, shm_id, index, length), channel=0, flags=0xA0000000)
+
+# A reference inside the pool (to a channel with no stream: ignored after validation).
+s.sendall(reference(0, 1024))
+got = recv_frame()
+print('in-range reference:', 'released' if got and struct.unpack('>I', got[0][16:20])[0] == 0x40000000 else 'disconnected')
+
+# A reference beyond the end (of a truncated pool, or of any pool).
+try:
+    s.sendall(reference(60000, 8192))
+    got = recv_frame()
+    print('out-of-range reference:', 'disconnected' if got is None else 'answered')
+except (ConnectionResetError, BrokenPipeError):
+    print('out-of-range reference: disconnected')
+except socket.timeout:
+    print('out-of-range reference: timeout')
