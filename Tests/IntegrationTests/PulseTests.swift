@@ -297,6 +297,9 @@ struct PulseTests {
         let sig = d.root.appendingPathComponent("tone.raw").path
         let tone = stereoSine(frames: 48_000 * 3, freq: 1000, amplitude: 8000)
         try writeRaw(tone, to: sig)
+        // The client killed mid-stream plays silence, so only the well-behaved tone is in the mix.
+        let silence = d.root.appendingPathComponent("silence.raw").path
+        try writeRaw([Int16](repeating: 0, count: 48_000 * 2 * 3), to: silence)
         let socketPath = d.root.appendingPathComponent("run/pulse/native").path
         func connect() -> Int32 {
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -319,7 +322,7 @@ struct PulseTests {
             _ = write(huge, header, header.count)
             let silent = connect()
             hostile = [garbage, huge, silent]
-            let victim = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+            let victim = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", silence], environment: d.environment)
             usleep(700_000)
             kill(victim.process.processIdentifier, SIGKILL)
             victim.process.waitUntilExit()
