@@ -66,6 +66,8 @@ public enum SluicedMain {
             return h
         }
         let logger = Logger(label: "sluiced")
+        let fdLimit = raiseFileDescriptorLimit()
+        if fdLimit < 4096 { logger.warning("the open-file limit is \(fdLimit): that many pulse clients at most; raise `ulimit -n` to serve more") }
         do {
             let daemon = try Daemon(config: config, environment: env, logger: logger, startNanos: start)
             try daemon.run()

@@ -262,6 +262,45 @@ struct PulseTests {
         #expect(!daemonMaps.contains("/memfd:pulseaudio (deleted)") || clientPools.contains { $0["purpose"]?.stringValue == "imported" })
     }
 
+    @Test("a thousand clients connect and authenticate at once, and pactl still answers")
+    func thousandClients() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["\(Self.fixtures)/many_clients.py", d.root.appendingPathComponent("run/pulse/native").path, "1000"]
+        p.environment = d.environment
+        let out = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardInput = input
+        try p.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(line.hasPrefix("authenticated 1000"), "\(line)")
+        let info = try client(d, "pactl", ["list", "short", "clients"])
+        #expect(info.status == 0)
+        #expect(info.stdout.split(separator: "\n").count >= 1000)
+        try input.fileHandleForWriting.close()
+        p.waitUntilExit()
+    }
+
+    @Test("pactl subscribe reports a new client and a new sink input")
+    func subscribe() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let log = d.root.appendingPathComponent("events.txt").path
+        let sub = try Background("/usr/bin/pactl", ["subscribe"], environment: d.environment, stdout: log)
+        usleep(300_000)
+        let sig = d.root.appendingPathComponent("s.raw").path
+        try writeRaw(stereoSine(frames: 4800, freq: 440, amplitude: 1000), to: sig)
+        #expect(try client(d, "pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig]).status == 0)
+        usleep(300_000)
+        sub.interrupt()
+        let events = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(events.contains("Event 'new' on client"))
+        #expect(events.contains("Event 'new' on sink-input"))
+        #expect(events.contains("Event 'remove' on sink-input"))
+    }
+
     @Test("32 concurrent pacat streams all complete while pactl info keeps answering")
     func manyStreams() throws {
         let d = try DaemonHarness(config: nil)

@@ -61,7 +61,7 @@ public final class PulseServer {
         if !dir.isEmpty { try PulseCookie.makeDirectories(dir) }
         // The directory is private (0700); the socket may be opened by anyone who can reach it,
         // and access is decided at AUTH (same uid, or the cookie).
-        let l = try UnixSocket.listen(path: config.socketPath, backlog: 256, mode: 0o666)
+        let l = try UnixSocket.listen(path: config.socketPath, backlog: 4096, mode: 0o666)
         listener = l
         try loop.register(l.fd, events: .readable) { [unowned self] _ in acceptClients() }
         try loop.register(progress.fd, events: .readable) { [unowned self] _ in serviceStreams() }
