@@ -274,8 +274,14 @@ struct PulseTests {
         p.standardOutput = out
         p.standardInput = input
         try p.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        #expect(line.hasPrefix("authenticated 1000"), "\(line)")
+        var bytes: [UInt8] = []   // one line; a pipe may deliver it in pieces
+        while !bytes.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
+        #expect(line.hasPrefix("authenticated 1000\n"), "\(line)")
         let info = try client(d, "pactl", ["list", "short", "clients"])
         #expect(info.status == 0)
         #expect(info.stdout.split(separator: "\n").count >= 1000)

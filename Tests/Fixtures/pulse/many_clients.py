@@ -30,5 +30,6 @@ for s in clients:
             body += s.recv(length - len(body))
         if struct.unpack('>I', body[1:5])[0] == 2:   # REPLY
             ok += 1
-print('authenticated', ok, flush=True)
+sys.stdout.write('authenticated %d\n' % ok)   # one write, even under PYTHONUNBUFFERED
+sys.stdout.flush()
 sys.stdin.read()
