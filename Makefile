@@ -16,7 +16,7 @@ define ensure_packages
 	fi
 endef
 
-.PHONY: all build run test bench deps deps-test deps-bench clean
+.PHONY: all build run test bench bench-compare deps deps-test deps-bench clean
 
 all: build
 
@@ -47,6 +47,10 @@ test: deps-test
 bench: deps-bench build
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 	python3 Benchmarks/scripts/system_bench.py $(SCRATCH)/release
+
+# Sluice against PulseAudio 16.1 and pipewire-pulse, started privately side by side.
+bench-compare: deps-bench build
+	python3 Benchmarks/scripts/pulse_bench.py $(SCRATCH)/release
 
 clean:
 	rm -rf $(SCRATCH) Benchmarks/.build
