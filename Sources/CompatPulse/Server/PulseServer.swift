@@ -1,3 +1,4 @@
+import PulseWire
 import Glibc
 import Graph
 import SluiceSystem

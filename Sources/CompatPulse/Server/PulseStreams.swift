@@ -1,3 +1,4 @@
+import PulseWire
 import Graph
 import SluiceSystem
 
