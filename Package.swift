@@ -64,8 +64,6 @@ let package = Package(
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
-        // Real pulse clients (pactl, paplay, pacat, parec, ...) against the real daemon.
-        .testTarget(name: "PulseClientTests", dependencies: ["TextFormats", "CSluiceShim"]),
     ],
     swiftLanguageModes: [.v6]
 )
