@@ -84,7 +84,9 @@ public enum ConfigLoader {
                         if case .boolean(let b) = e.value { config.pulseEnabled = b } else { fail(e, "pulse.enabled", "expected true or false, found a \(e.value.typeName)") }
                     case "socket": if let s = string(e, "pulse.socket") { config.pulseSocket = s }
                     case "max_clients": if let v = integer(e, "pulse.max_clients", 1...65_536) { config.pulseMaxClients = v }
-                    default: unknown(e, "pulse.\(e.key)", known: ["enabled", "socket", "max_clients"])
+                    case "srbchannel":
+                        if case .boolean(let b) = e.value { config.pulseSrbchannel = b } else { fail(e, "pulse.srbchannel", "expected true or false, found a \(e.value.typeName)") }
+                    default: unknown(e, "pulse.\(e.key)", known: ["enabled", "socket", "max_clients", "srbchannel"])
                     }
                 }
             case "log":

@@ -124,6 +124,7 @@ public final class Daemon {
         var pc = PulseServerConfig(socketPath: config.pulseSocket ?? RuntimeDirectory.pulseSocket(environment: environment),
                                    cookiePath: PulseCookie.path(environment: environment))
         pc.maxClients = config.pulseMaxClients
+        pc.srbchannel = config.pulseSrbchannel
         let logger = self.logger
         do {
             let server = try PulseServer(engine: engine, loop: loop, config: pc, log: { logger.info("\($0)") })

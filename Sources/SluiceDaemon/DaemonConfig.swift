@@ -31,6 +31,8 @@ public struct DaemonConfig: Sendable {
     public var pulseEnabled = true
     public var pulseSocket: String?
     public var pulseMaxClients = 4096
+    /// Offer the srbchannel to memfd clients (`[pulse] srbchannel`).
+    public var pulseSrbchannel = true
     public var nodes: [NodeSpec] = []
     public var links: [LinkSpec] = []
     /// Where it came from, for messages ("built-in default" when no file).

@@ -232,6 +232,31 @@ struct PulseTests {
         #expect(try client(d, "pactl", ["info"]).status == 0)
     }
 
+    @Test("memfd clients get an srbchannel of their own: packets travel through it, it cannot be truncated, and a bad count in it disconnects that client only")
+    func srbchannel() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let honest = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/srb_client.py", socketPath, "honest"], environment: d.environment)
+        let lines = honest.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("offered tag 2 eventfds"), "\(honest.stdout) \(honest.stderr)")
+        #expect(lines.contains("ring truncate refused"))
+        #expect(lines.contains("stat through the ring: answered"))
+        let bad = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/srb_client.py", socketPath, "badcount"], environment: d.environment)
+        #expect(bad.stdout.contains("bad count: disconnected"), "\(bad.stdout) \(bad.stderr)")
+        #expect(d.process.isRunning)
+        #expect(try client(d, "pactl", ["info"]).status == 0)
+        // Real libpulse takes the ring too: while pacat plays, its srbchannel pool is in use.
+        let sig = d.root.appendingPathComponent("s.raw").path
+        try writeRaw(stereoSine(frames: 96_000, freq: 440, amplitude: 1000), to: sig)
+        let player = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+        defer { player.interrupt() }
+        var ring: JSONValue?
+        try d.waitUntil { ring = try d.dump()["pools"]?.arrayValue?.first { $0["purpose"]?.stringValue == "srbchannel" }; return ring != nil }
+        let seals = Set((ring?["seals"]?.arrayValue ?? []).compactMap { $0.stringValue })
+        #expect(seals.isSuperset(of: ["shrink", "grow", "seal"]), "\(String(describing: ring))")
+    }
+
     @Test("sluice dump shows each client's pools and seals, and two recording clients share no memfd")
     func perClientPools() throws {
         let d = try DaemonHarness(config: nil)

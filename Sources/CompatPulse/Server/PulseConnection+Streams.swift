@@ -339,7 +339,9 @@ extension PulseConnection {
             error(tag, .notImplemented)
         case .extension:
             error(tag, .noExtension)
-        case .registerMemfdShmid, .enableSrbchannel:
+        case .enableSrbchannel:
+            try acknowledgeSrbchannel(tag: tag)
+        case .registerMemfdShmid:
             throw WireError(offset: 0, message: "shared memory commands without negotiated shared memory")
         default:
             error(tag, .command)
@@ -435,7 +437,7 @@ extension PulseConnection {
             while s.pending.count >= frag || (s.pending.count > 0 && s.pending.count >= s.format.frameSize && frag > 65_536 && s.pending.count >= 65_536) {
                 let n = min(s.pending.count, frag, 65_536) / s.format.frameSize * s.format.frameSize
                 guard n > 0 else { break }
-                if output.count > Self.maxQueuedOutput {
+                if queuedOutput > Self.maxQueuedOutput {
                     s.pending.removeFirst(n)                 // the client is not reading: drop, don't grow
                     continue
                 }

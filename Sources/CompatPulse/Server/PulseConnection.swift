@@ -19,16 +19,25 @@ final class PulseConnection {
     var playback: [UInt32: PlaybackStream] = [:]
     var record: [UInt32: RecordStream] = [:]
     var nextChannel: UInt32 = 0
-    private var input: [UInt8] = []
-    private var inputStart = 0
+    /// Bytes received but not yet parsed: one stream from the socket, one from the srbchannel
+    /// (each carries whole frames; they interleave only at frame boundaries).
+    private var socketInput = FrameInput()
+    private var ringInput = FrameInput()
     private(set) var output: [UInt8] = []
     /// fds to pass with the frame starting at `position` in `output` (REGISTER_MEMFD_SHMID).
-    private var attachments: [(position: Int, fd: Int32)] = []
+    private var attachments: [(position: Int, fds: [Int32])] = []
     /// fds received and not yet claimed by the packet they came with.
     private var receivedFDs: [Int32] = []
     private var isClosed = false
     /// memfd transport agreed at AUTH.
     private(set) var usesMemfd = false
+    /// The srbchannel: offered after AUTH, in use once the client echoed the tag and our socket
+    /// queue drained. Frames that carry fds always go through the socket.
+    private var srb: SrbChannel?
+    private var srbTag: UInt32?
+    private var srbActive = false
+    private var srbToken: EventLoop.Token?
+    private var ringOutput: [UInt8] = []
     var imports: [UInt32: ImportedPool] = [:]
     var exportPool: ExportPool?
 
@@ -64,42 +73,66 @@ final class PulseConnection {
             receivedFDs += received.fds
             if receivedFDs.count > 8 { close(reason: "sent \(receivedFDs.count) file descriptors without using them"); return }
             if received.bytes.isEmpty { close(reason: nil); return }
-            input.append(contentsOf: received.bytes)
-            do { try parseFrames() } catch { close(reason: "protocol error: \(error)"); return }
+            socketInput.bytes.append(contentsOf: received.bytes)
+            do { try parseFrames(&socketInput) } catch { close(reason: "protocol error: \(error)"); return }
         }
     }
 
-    private func parseFrames() throws(WireError) {
-        while input.count - inputStart >= FrameHeader.size {
-            let header = FrameHeader(input[inputStart..<(inputStart + FrameHeader.size)])
-            guard Int(header.length) <= Self.maxFrame else {
-                throw WireError(offset: 0, message: "frame of \(header.length) bytes announced (limit \(Self.maxFrame))")
-            }
-            let total = FrameHeader.size + Int(header.length)
-            guard input.count - inputStart >= total else { break }
-            let payload = Array(input[(inputStart + FrameHeader.size)..<(inputStart + total)])
-            inputStart += total
+    /// The client wrote to the srbchannel, or freed space in our send ring.
+    private func readRing() {
+        guard let srb, !isClosed else { return }
+        do {
+            _ = try srb.read(into: &ringInput.bytes)
+        } catch {
+            close(reason: "protocol error: \(error)")
+            return
+        }
+        do { try parseFrames(&ringInput) } catch { close(reason: "protocol error (srbchannel): \(error)"); return }
+        flushRing()
+    }
+
+    private func parseFrames(_ input: inout FrameInput) throws(WireError) {
+        while let (header, payload) = try input.next(maxFrame: Self.maxFrame) {
             try dispatch(header, payload)
             if isClosed { return }
         }
-        if inputStart > 0 && inputStart * 2 >= input.count {
-            input.removeSubrange(0..<inputStart)
-            inputStart = 0
-        }
+        input.compact()
     }
+
+    /// Bytes queued toward the client (socket and srbchannel).
+    var queuedOutput: Int { output.count + ringOutput.count }
 
     func send(_ frame: [UInt8]) {
         guard !isClosed else { return }
+        // Into the ring once it is in use and everything queued on the socket before the switch
+        // has gone, so the client sees our frames in order.
+        if srbActive && output.isEmpty {
+            ringOutput.append(contentsOf: frame)
+            flushRing()
+            return
+        }
         output.append(contentsOf: frame)
         flush()
     }
 
-    /// Queues `frame` with `fd` attached; the fd is closed once it has been passed.
-    func send(_ frame: [UInt8], passing fd: Int32) {
-        guard !isClosed else { close(fd: fd); return }
-        attachments.append((output.count, fd))
+    /// Queues `frame` with `fds` attached (always on the socket); the fds are closed once passed.
+    func send(_ frame: [UInt8], passing fds: [Int32]) {
+        guard !isClosed else { for fd in fds { close(fd: fd) }; return }
+        attachments.append((output.count, fds))
         output.append(contentsOf: frame)
         flush()
+    }
+
+    func send(_ frame: [UInt8], passing fd: Int32) { send(frame, passing: [fd]) }
+
+    private func flushRing() {
+        guard let srb, !ringOutput.isEmpty, !isClosed else { return }
+        do {
+            let n = try ringOutput.withUnsafeBytes { (b) throws(SrbChannel.Violation) in try srb.write(b) }
+            if n > 0 { ringOutput.removeFirst(n) }
+        } catch {
+            close(reason: "protocol error: \(error)")
+        }
     }
 
     private func close(fd: Int32) { Glibc.close(fd) }
@@ -111,8 +144,8 @@ final class PulseConnection {
                 if let first = attachments.first, first.position == 0 {
                     // The frame that carries the fd goes in one sendmsg with it.
                     let end = attachments.count > 1 ? attachments[1].position : output.count
-                    n = try output[0..<end].withUnsafeBytes { try socket.send($0, fds: [first.fd]) }
-                    if n > 0 { close(fd: first.fd); attachments.removeFirst() }
+                    n = try output[0..<end].withUnsafeBytes { try socket.send($0, fds: first.fds) }
+                    if n > 0 { for fd in first.fds { close(fd: fd) }; attachments.removeFirst() }
                 } else {
                     let end = attachments.first?.position ?? output.count
                     n = try output[0..<end].withUnsafeBytes { try socket.write($0) }
@@ -123,6 +156,7 @@ final class PulseConnection {
             for i in attachments.indices { attachments[i].position -= n }
         }
         if let token { server.loop.modify(token, events: output.isEmpty ? [.readable, .hangup] : [.readable, .writable, .hangup]) }
+        if output.isEmpty && srbActive { flushRing() }
     }
 
     /// Closes the connection and removes its streams from the graph. `reason` is logged.
@@ -132,8 +166,12 @@ final class PulseConnection {
         if let reason { server.log("\(describe): \(reason); disconnected") }
         for fd in receivedFDs { close(fd: fd) }
         receivedFDs.removeAll()
-        for a in attachments { close(fd: a.fd) }
+        for a in attachments { for fd in a.fds { close(fd: fd) } }
         attachments.removeAll()
+        if let srbToken { server.loop.unregister(srbToken) }
+        srbToken = nil
+        srb = nil
+        ringOutput.removeAll()
         for (_, pool) in imports { pool.release() }
         imports.removeAll()
         exportPool = nil
@@ -319,7 +357,52 @@ final class PulseConnection {
         usesMemfd = sameUser && clientVersion >= 32 && raw & 0x8000_0000 != 0 && raw & 0x4000_0000 != 0
         reply(tag) { $0.u32(protocolVersion | (usesMemfd ? 0xC000_0000 : 0)) }
         server.post(facility: Subscription.facilityClient, type: Subscription.new, index: index)
+        if usesMemfd {
+            // Register our record pool now, while every frame still travels on the socket: a
+            // pool registered after the switch (its fd on the socket, its first block in the
+            // ring) could be referenced before the client has seen it.
+            _ = recordPool()
+            if version >= 30 && server.config.srbchannel { offerSrbchannel() }
+        }
     }
+
+    /// ENABLE_SRBCHANNEL: the ring's memfd (REGISTER_MEMFD_SHMID), then the command with our two
+    /// semaphores' eventfds, then the reference to the block; the client echoes the tag.
+    private func offerSrbchannel() {
+        do {
+            let (channel, memfd) = try SrbChannel.create(clientIndex: index)
+            var register = WireWriter(command: Command.registerMemfdShmid.rawValue, tag: invalidIndex)
+            register.u32(channel.shmID)
+            send(register.frame, passing: memfd)
+            let readFD = dup(channel.readSemaphore.fd), writeFD = dup(channel.writeSemaphore.fd)
+            guard readFD >= 0, writeFD >= 0 else {
+                if readFD >= 0 { close(fd: readFD) }
+                if writeFD >= 0 { close(fd: writeFD) }
+                return
+            }
+            let tag = UInt32.random(in: 0...0xFFFF_FFFE)
+            let enable = WireWriter(command: Command.enableSrbchannel.rawValue, tag: tag)
+            send(enable.frame, passing: [readFD, writeFD])
+            send(channel.referenceFrame)
+            srbToken = try server.loop.register(channel.readSemaphore.fd, events: .readable) { [unowned self] _ in readRing() }
+            srb = channel
+            srbTag = tag
+        } catch {
+            server.log("\(describe): no srbchannel (\(error)); packets stay on the socket")
+        }
+    }
+
+    /// The client's echo of ENABLE_SRBCHANNEL: from now on frames without fds go through the ring.
+    func acknowledgeSrbchannel(tag: UInt32) throws(WireError) {
+        guard let expected = srbTag, srb != nil, !srbActive else { throw WireError(offset: 4, message: "ENABLE_SRBCHANNEL that was not offered") }
+        guard tag == expected else { throw WireError(offset: 4, message: "ENABLE_SRBCHANNEL with tag \(tag), offered \(expected)") }
+        srbTag = nil
+        srbActive = true
+        readRing()   // anything the client already queued
+    }
+
+    var srbchannelInUse: Bool { srbActive }
+    var srbchannelPool: SharedMapping? { srb?.mapping }
 
     // MARK: Introspection
 
@@ -507,5 +590,34 @@ final class PulseConnection {
             server.post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
         }
         reply(tag)
+    }
+}
+
+/// One byte stream of frames (socket or srbchannel), parsed incrementally. Every announced length
+/// is checked against the limit before any allocation. [control]
+struct FrameInput {
+    var bytes: [UInt8] = []
+    private var start = 0
+
+    /// The next complete frame, or nil when more bytes are needed.
+    mutating func next(maxFrame: Int) throws(WireError) -> (FrameHeader, [UInt8])? {
+        guard bytes.count - start >= FrameHeader.size else { return nil }
+        let header = FrameHeader(bytes[start..<(start + FrameHeader.size)])
+        guard Int(header.length) <= maxFrame else {
+            throw WireError(offset: 0, message: "frame of \(header.length) bytes announced (limit \(maxFrame))")
+        }
+        let total = FrameHeader.size + Int(header.length)
+        guard bytes.count - start >= total else { return nil }
+        let payload = Array(bytes[(start + FrameHeader.size)..<(start + total)])
+        start += total
+        return (header, payload)
+    }
+
+    /// Drops consumed bytes once they are at least half of the buffer.
+    mutating func compact() {
+        if start > 0 && start * 2 >= bytes.count {
+            bytes.removeSubrange(0..<start)
+            start = 0
+        }
     }
 }

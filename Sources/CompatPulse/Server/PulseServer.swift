@@ -11,6 +11,8 @@ public struct PulseServerConfig: Sendable {
     /// An unauthenticated connection is dropped after this long.
     public var authTimeoutSeconds: Int = 10
     public var serverName = "sluice"
+    /// Offer the srbchannel (shared ring for packets) to memfd clients, as PulseAudio does.
+    public var srbchannel = true
     public init(socketPath: String, cookiePath: String?) {
         self.socketPath = socketPath
         self.cookiePath = cookiePath
@@ -166,6 +168,10 @@ public final class PulseServer {
                 out.append(PoolInfo(id: Int(e.shmID), domain: .client(id: c.index), purpose: "record", byteCount: e.mapping.byteCount,
                                     seals: e.mapping.seals, mapping: e.mapping.procMapName, slotCount: ExportPool.slotCount,
                                     slotsInUse: e.slotsInUse))
+            }
+            if let m = c.srbchannelPool {
+                out.append(PoolInfo(id: 0, domain: .client(id: c.index), purpose: c.srbchannelInUse ? "srbchannel" : "srbchannel (offered)",
+                                    byteCount: m.byteCount, seals: m.seals, mapping: m.procMapName, slotCount: 0, slotsInUse: 0))
             }
         }
         return out

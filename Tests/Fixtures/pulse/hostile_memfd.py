@@ -31,6 +31,21 @@ def recv_frame():
         body += chunk
     return head, body
 
+def recv_reply():
+    """The next frame that is not one the server pushes unasked after AUTH (REGISTER_MEMFD_SHMID,
+    ENABLE_SRBCHANNEL and the ring's block reference; this client never takes the srbchannel)."""
+    while True:
+        got = recv_frame()
+        if got is None:
+            return None
+        head, body = got
+        channel, flags = struct.unpack('>I', head[4:8])[0], struct.unpack('>I', head[16:20])[0]
+        if channel == 0xFFFFFFFF and flags == 0 and len(body) >= 5 and struct.unpack('>I', body[1:5])[0] in (101, 103):
+            continue
+        if channel == 0 and flags == 0xA0800000:
+            continue
+        return got
+
 # AUTH, protocol 35 with SHM and memfd.
 s.sendall(frame(u32(8) + u32(0) + u32(0xC0000023) + b'x' + struct.pack('>I', 256) + bytes(256)))
 head, body = recv_frame()
@@ -45,7 +60,7 @@ shm_id = 4242
 socket.send_fds(s, [frame(u32(103) + u32(0xFFFFFFFF) + u32(shm_id))], [fd])
 # Round trip (STAT) so the server has handled the registration before we attack.
 s.sendall(frame(u32(13) + u32(1)))
-reply = recv_frame()
+reply = recv_reply()
 print('registered' if reply else 'disconnected at registration')
 
 try:
@@ -59,13 +74,13 @@ def reference(index, length):
 
 # A reference inside the pool (to a channel with no stream: ignored after validation).
 s.sendall(reference(0, 1024))
-got = recv_frame()
+got = recv_reply()
 print('in-range reference:', 'released' if got and struct.unpack('>I', got[0][16:20])[0] == 0x40000000 else 'disconnected')
 
 # A reference beyond the end (of a truncated pool, or of any pool).
 try:
     s.sendall(reference(60000, 8192))
-    got = recv_frame()
+    got = recv_reply()
     print('out-of-range reference:', 'disconnected' if got is None else 'answered')
 except (ConnectionResetError, BrokenPipeError):
     print('out-of-range reference: disconnected')
