@@ -94,6 +94,22 @@ struct PulseTests {
         #expect(elapsed > 0.8 && elapsed < 1.2, "paplay took \(elapsed) s")
     }
 
+    @Test("the volume a client asks for when it creates a stream (paplay --volume=32768) is honoured")
+    func paplayVolume() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let wav = d.root.appendingPathComponent("tone.wav").path
+        // A full-scale 440 Hz sine (sox writes ±32767 for gain 0 dBFS).
+        #expect(try runCommand("/usr/bin/sox", ["-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "0.5", "sine", "440"], environment: d.environment).status == 0)
+        let rec = try recording(d) {
+            let r = try client(d, "paplay", ["--volume=32768", wav])
+            #expect(r.status == 0)
+        }
+        let peak = rec.map { abs(Int($0)) }.max() ?? 0
+        // 32768 is 50 % on PulseAudio's cubic scale: a linear factor of 0.125.
+        #expect(abs(Double(peak) - 32767 * 0.125) <= 40, "peak \(peak), expected about \(Int(32767 * 0.125))")
+    }
+
     @Test("what pacat plays, parec records from the monitor sample for sample; at volume 32768 the level is the cubic 0.125")
     func roundTrip() throws {
         let d = try DaemonHarness(config: nil)
@@ -360,7 +376,37 @@ struct PulseTests {
         try d.waitUntil { (try d.dump()["nodes"]?.arrayValue ?? []).allSatisfy { $0["type"]?.stringValue != "pulse-playback" } }
     }
 
-    @Test("hostile clients (garbage, a 4 GiB frame, no AUTH, kill -9) are cut off while a recorded stream plays on without a dropout")
+    @Test("a 10 s tone played by pacat and recorded by parec has no dropout and no discontinuity")
+    func tenSecondTone() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("tone.raw").path
+        let tone = stereoSine(frames: 48_000 * 10, freq: 1000, amplitude: 8000)
+        try writeRaw(tone, to: sig)
+        let rec = try recording(d) {
+            let r = try client(d, "pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig])
+            #expect(r.status == 0)
+        }
+        try expectUnbroken(rec, toneFrames: tone.count / 2, amplitude: 8000, minimumFrames: 48_000 * 9)
+    }
+
+    /// The tone in `rec` (s16 stereo): found, no run of zeros, no step larger than a 1 kHz sine's.
+    private func expectUnbroken(_ rec: [Int16], toneFrames: Int, amplitude: Double, minimumFrames: Int) throws {
+        let start = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
+        let frames = min(toneFrames, rec.count / 2 - start) - 10
+        #expect(frames > minimumFrames, "recorded \(frames) frames of the tone")
+        var zeroRun = 0, worstRun = 0, worstStep = 0
+        for f in 1..<max(frames, 2) {
+            let v = Int(rec[(start + f) * 2])
+            zeroRun = v == 0 ? zeroRun + 1 : 0
+            worstRun = max(worstRun, zeroRun)
+            worstStep = max(worstStep, abs(v - Int(rec[(start + f - 1) * 2])))
+        }
+        #expect(worstRun <= 2, "longest run of zeros: \(worstRun)")
+        #expect(worstStep <= Int(amplitude * 2 * Double.pi * 1000 / 48_000) + 2, "largest step: \(worstStep)")
+    }
+
+    @Test("hostile clients (garbage, a 4 GiB frame, no AUTH, truncated memfds, a corrupted srbchannel, kill -9) are cut off while a recorded stream plays on without a dropout")
     func hostileClients() throws {
         let d = try DaemonHarness(config: nil)
         defer { d.stop() }
@@ -393,7 +439,13 @@ struct PulseTests {
             let silent = connect()
             hostile = [garbage, huge, silent]
             let victim = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", silence], environment: d.environment)
-            usleep(700_000)
+            for mode in ["sealable", "unsealable"] {
+                let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/hostile_memfd.py", socketPath, mode], environment: d.environment)
+                #expect(r.stdout.contains("out-of-range reference: disconnected"), "\(r.stdout)")
+            }
+            let srb = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/srb_client.py", socketPath, "badcount"], environment: d.environment)
+            #expect(srb.stdout.contains("bad count: disconnected"), "\(srb.stdout)")
+            usleep(300_000)
             kill(victim.process.processIdentifier, SIGKILL)
             victim.process.waitUntilExit()
             #expect(try client(d, "pactl", ["info"]).status == 0)
@@ -404,18 +456,7 @@ struct PulseTests {
         for fd in hostile { close(fd) }
         #expect(d.process.isRunning)
         // The well-behaved stream: found in the recording, no run of zeros, no discontinuity.
-        let start = try #require(rec.firstIndex(where: { $0 != 0 })) / 2
-        let frames = min(tone.count / 2, rec.count / 2 - start) - 10
-        #expect(frames > 48_000 * 2)
-        var zeroRun = 0, worstRun = 0, worstStep = 0
-        for f in 1..<frames {
-            let v = Int(rec[(start + f) * 2])
-            zeroRun = v == 0 ? zeroRun + 1 : 0
-            worstRun = max(worstRun, zeroRun)
-            worstStep = max(worstStep, abs(v - Int(rec[(start + f - 1) * 2])))
-        }
-        #expect(worstRun <= 2, "longest run of zeros: \(worstRun)")
-        #expect(worstStep <= Int(8000 * 2 * Double.pi * 1000 / 48_000) + 2, "largest step: \(worstStep)")
+        try expectUnbroken(rec, toneFrames: tone.count / 2, amplitude: 8000, minimumFrames: 48_000 * 2)
         // The killed client's stream is gone from the graph.
         try d.waitUntil { (try d.dump()["nodes"]?.arrayValue ?? []).allSatisfy { $0["type"]?.stringValue != "pulse-playback" } }
         let log = d.stop()
