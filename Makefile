@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SCRATCH ?= .build
 # Packages the build, the tests and the benchmarks need; installed when missing.
-BUILD_PACKAGES = pkg-config libsndfile1-dev libasound2-dev libspeexdsp-dev
+BUILD_PACKAGES = pkg-config gcc libsndfile1-dev libasound2-dev libspeexdsp-dev libsoxr-dev
 TEST_PACKAGES = $(BUILD_PACKAGES) pulseaudio-utils sox libsox-fmt-pulse alsa-utils procps python3 python3-pulsectl \
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-pulseaudio ffmpeg mpv libasound2-plugins
 BENCH_PACKAGES = $(TEST_PACKAGES) stress-ng pulseaudio pipewire pipewire-pulse wireplumber dbus
@@ -47,6 +47,7 @@ test: deps-test
 bench: deps-bench build
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
 	python3 Benchmarks/scripts/system_bench.py $(SCRATCH)/release
+	Benchmarks/resampler/run.sh
 
 # Sluice against PulseAudio 16.1 and pipewire-pulse, started privately side by side.
 bench-compare: deps-bench build

@@ -22,8 +22,10 @@ let package = Package(
         // libsndfile: WAV file source/sink nodes and test analysis.
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CAsound", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
-        // libspeexdsp: sample-rate conversion for pulse streams.
+        // libspeexdsp: adaptive (fractional) resampling.
         .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
+        // libsoxr: sample-rate conversion for pulse streams (chosen by measurement: Docs/dependencies.md).
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // Test-only malloc interposer; never a dependency of a shipping target.
         .target(name: "CAllocCounter"),
 
@@ -42,7 +44,7 @@ let package = Package(
         ]),
         .target(name: "PulseWire"),
         .target(name: "CompatPulse", dependencies: [
-            "PulseWire", "Graph", "SluiceSystem", "CSpeexDSP",
+            "PulseWire", "Graph", "SluiceSystem", "CSoxr",
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "Session", dependencies: ["Graph"]),

@@ -95,12 +95,30 @@ struct ConversionTests {
         let input = (0..<44_100).map { Float(0.5 * sin(2 * Double.pi * 1000 * Double($0) / 44_100)) }
         var out: [Float] = []
         for chunk in stride(from: 0, to: input.count, by: 441) { r.process(Array(input[chunk..<(chunk + 441)]), appendingTo: &out) }
-        #expect(abs(out.count - 48_000) < 200)
+        r.flush(appendingTo: &out)
+        #expect(abs(out.count - 48_000) <= 2, "\(out.count) frames for one second")
         let steady = Array(out[2000..<(out.count - 2000)])
         var crossings = 0
         for i in 1..<steady.count where steady[i - 1] < 0 && steady[i] >= 0 { crossings += 1 }
         let hz = Double(crossings) * 48_000 / Double(steady.count)
         #expect(abs(hz - 1000) < 2)
         #expect(abs((steady.map { abs($0) }.max() ?? 0) - 0.5) < 0.01)
+        // THD+N: fit a 1 kHz sine and cosine (least squares; they are nearly orthogonal over
+        // whole periods) and compare what is left with the tone.
+        let periods = Array(steady.prefix(steady.count / 48 * 48))   // whole periods: sin ⟂ cos
+        var s = 0.0, c = 0.0
+        for (i, v) in periods.enumerated() {
+            let w = 2 * Double.pi * 1000 * Double(i) / 48_000
+            s += Double(v) * sin(w); c += Double(v) * cos(w)
+        }
+        s *= 2 / Double(periods.count); c *= 2 / Double(periods.count)
+        var residual = 0.0, power = 0.0
+        for (i, v) in periods.enumerated() {
+            let w = 2 * Double.pi * 1000 * Double(i) / 48_000
+            let fit = s * sin(w) + c * cos(w)
+            residual += (Double(v) - fit) * (Double(v) - fit); power += fit * fit
+        }
+        let thdn = 10 * log10(residual / power)
+        #expect(thdn < -100, "THD+N \(thdn) dB")
     }
 }

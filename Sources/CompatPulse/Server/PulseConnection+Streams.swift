@@ -209,6 +209,7 @@ extension PulseConnection {
         case .drainPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
             s.pendingDrains.append(tag)
+            s.flushResampler()
             s.node.started.store(true, ordering: .relaxed)   // draining plays what is queued, prebuf or not
             server.engine.core.wake.signal()
             serviceStreams()

@@ -92,6 +92,14 @@ final class PlaybackStream {
         return lostSamples / max(remix.outputCount, 1) * format.frameSize
     }
 
+    /// A drain: what the resampler still holds goes to the graph too, so nothing is cut off.
+    func flushResampler() {
+        guard let resampler else { return }
+        var tail: [Float] = []
+        resampler.flush(appendingTo: &tail)
+        if !tail.isEmpty { _ = tail.withUnsafeBufferPointer { node.ring.write($0.baseAddress!, count: $0.count) } }
+    }
+
     /// Applies cvolume × sink volume to the node, per graph channel.
     func applyVolume(sinkGain: Float) {
         var gains: [Float] = []
