@@ -441,10 +441,10 @@ struct PulseTests {
             let victim = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", silence], environment: d.environment)
             for mode in ["sealable", "unsealable"] {
                 let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/hostile_memfd.py", socketPath, mode], environment: d.environment)
-                #expect(r.stdout.contains("out-of-range reference: disconnected"), "\(r.stdout)")
+                #expect(r.stdout.contains("out-of-range reference: disconnected"), "stdout: \(r.stdout) stderr: \(r.stderr)")
             }
             let srb = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/srb_client.py", socketPath, "badcount"], environment: d.environment)
-            #expect(srb.stdout.contains("bad count: disconnected"), "\(srb.stdout)")
+            #expect(srb.stdout.contains("bad count: disconnected"), "stdout: \(srb.stdout) stderr: \(srb.stderr)")
             usleep(300_000)
             kill(victim.process.processIdentifier, SIGKILL)
             victim.process.waitUntilExit()

@@ -22,7 +22,9 @@ def u32(v):
 def fill(n):
     global buffered
     while len(buffered) < n:
-        data, fds, _, _ = socket.recv_fds(s, 65536, 8)
+        # Read no further than the frame in hand, as libpulse does: the kernel hands fds over with
+        # the bytes they were sent with, so over-reading would attach a later frame's fds to this one.
+        data, fds, _, _ = socket.recv_fds(s, n - len(buffered), 8)
         if not data:
             return False
         buffered += data
