@@ -45,11 +45,13 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
             for i in 0..<count { out[i] = Float(G711.alawToLinear(bytes[i])) / 32768 }
         case .ulaw:
             for i in 0..<count { out[i] = Float(G711.ulawToLinear(bytes[i])) / 32768 }
-        case .s16le, .s16be:
-            let big = self == .s16be
+        case .s16le:   // the common case: one loop without a per-sample branch, vectorised
             for i in 0..<count {
-                let raw = bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)
-                out[i] = Float(Int16(bitPattern: big ? UInt16(bigEndian: raw) : UInt16(littleEndian: raw))) / 32768
+                out[i] = Float(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))) * (1 / 32768)
+            }
+        case .s16be:
+            for i in 0..<count {
+                out[i] = Float(Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))) * (1 / 32768)
             }
         case .float32le, .float32be:
             let big = self == .float32be

@@ -48,6 +48,23 @@ enum ImportedPool {
         }
     }
 
+    /// Calls `body` with the `length` bytes at `offset` — a view into the sealed read-only
+    /// mapping, or a pread copy for an unsealable pool. False (body not called) when they are not
+    /// inside the pool.
+    func withBytes(offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard offset >= 0, length >= 0 else { return false }
+        switch self {
+        case .mapped(let m):
+            guard offset <= m.byteCount, length <= m.byteCount - offset else { return false }
+            body(UnsafeRawBufferPointer(start: m.base + offset, count: length))
+            return true
+        case .unsealable:
+            guard let copy = read(offset: offset, length: length) else { return false }
+            copy.withUnsafeBytes(body)
+            return true
+        }
+    }
+
     var byteCount: Int {
         switch self {
         case .mapped(let m): m.byteCount

@@ -388,9 +388,14 @@ extension PulseConnection {
 
     // MARK: Audio and flow control
 
-    func receiveAudio(channel: UInt32, seek: UInt32, offset: Int64, _ payload: [UInt8]) {
+    /// Audio for a playback stream. Seek: RELATIVE with a positive offset inserts silence; data
+    /// already queued for the RT thread cannot be rewritten, so other seeks (negative offsets,
+    /// ABSOLUTE, RELATIVE_ON_READ, RELATIVE_END) append as RELATIVE 0 does — see pulse-compat.md.
+    func receiveAudio(channel: UInt32, seek: UInt32, offset: Int64, _ payload: UnsafeRawBufferPointer) {
         guard let s = playback[channel] else { return }     // unknown channel: ignored, as PulseAudio does
-        let lost = s.enqueue(payload[...])
+        var lost = 0
+        if seek == 0 && offset > 0 { lost += s.enqueueSilence(bytes: Int(min(offset, Int64(s.metrics.maxLength)))) }
+        lost += s.enqueue(payload)
         s.outstanding = max(s.outstanding - Int64(payload.count), 0)
         if lost > 0 { message(.overflow) { $0.u32(channel) } }
         if !s.node.started.load(ordering: .relaxed) && s.queuedBytes >= Int64(s.metrics.prebuffer) {
@@ -399,11 +404,18 @@ extension PulseConnection {
         }
     }
 
-    /// Sends REQUEST when the client may write at least minreq more (or anything while prebuffering).
+    /// Asks the client for what its queue misses to reach tlength, once that is at least the
+    /// request threshold: minreq, or half of tlength for a client with a deep buffer (≥ 0.5 s,
+    /// such as pacat's default 2 s). Bigger, rarer requests keep what every cycle costs per
+    /// stream — a wake-up of the client and of us — off the control thread while the queue never
+    /// drops below half a second; low-latency clients keep PulseAudio's minreq cadence.
     func requestMore(_ s: PlaybackStream) {
         let missing = Int64(s.metrics.targetLength) - s.queuedBytes - s.outstanding
         let started = s.node.started.load(ordering: .relaxed)
-        guard missing > 0, missing >= Int64(s.metrics.minimumRequest) || (!started && missing > 0) else { return }
+        let tlength = Int64(s.metrics.targetLength)
+        let deep = tlength >= Int64(s.format.rate * s.format.frameSize / 2)
+        let threshold = max(Int64(s.metrics.minimumRequest), deep ? tlength / 2 : 0)
+        guard missing > 0, missing >= threshold || (!started && missing > 0) else { return }
         s.outstanding += missing
         message(.request) { $0.u32(s.channel); $0.u32(UInt32(missing)) }
     }

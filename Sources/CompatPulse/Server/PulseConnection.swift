@@ -221,7 +221,7 @@ final class PulseConnection {
             guard isAuthorized else { throw WireError(offset: 0, message: "audio before authentication") }
             guard header.flags & 0xFF <= 3 else { throw WireError(offset: 16, message: "seek mode \(header.flags & 0xFF)") }
             if shmBits == 0 {
-                receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, payload)
+                payload.withUnsafeBytes { receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, $0) }
                 return
             }
             guard usesMemfd, shmBits & 0x8000_0000 != 0, shmBits & 0x2000_0000 != 0 else {
@@ -231,10 +231,12 @@ final class PulseConnection {
             var r = WireReaderRaw(payload)
             let blockID = r.u32(), shmID = r.u32(), index = Int(r.u32()), length = Int(r.u32())
             guard let pool = imports[shmID] else { throw WireError(offset: 4, message: "reference to unregistered pool \(shmID)") }
-            guard let bytes = pool.read(offset: index, length: length) else {
+            let inside = pool.withBytes(offset: index, length: length) {
+                receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, $0)
+            }
+            guard inside else {
                 throw WireError(offset: 8, message: "reference [\(index), +\(length)) outside the pool of \(pool.byteCount) bytes")
             }
-            receiveAudio(channel: header.channel, seek: header.flags & 0xFF, offset: header.offset, bytes)
             // Copied: hand the block back at once.
             var release: [UInt8] = []
             FrameHeader(length: 0, channel: FrameHeader.controlChannel, offset: Int64(blockID) << 32, flags: 0x4000_0000).encode(into: &release)

@@ -40,6 +40,8 @@ final class PlaybackStream {
     var outstanding: Int64 = 0
     var pendingDrains: [UInt32] = []
     var partialFrame: [UInt8] = []
+    /// Reused decode buffer (at most `chunkFrames` frames).
+    private var decoded: [Float] = []
     var sentStarted = false
     /// Frames played when the stream (re)started, for playing_for; and underrun bookkeeping.
     var playedAtFlush = 0
@@ -70,18 +72,59 @@ final class PlaybackStream {
 
     var queuedBytes: Int64 { max(writeIndex - readIndex, 0) }
 
+    /// Frames converted per step: bounds the scratch buffer whatever size a client writes.
+    static let chunkFrames = 4096
+
     /// Converts client bytes and queues them for the RT thread. Returns the bytes that did not fit.
-    func enqueue(_ data: ArraySlice<UInt8>) -> Int {
-        var bytes = partialFrame + data
-        let usable = bytes.count / format.frameSize * format.frameSize
-        partialFrame = Array(bytes[usable...])
-        bytes.removeLast(bytes.count - usable)
+    /// The bytes may be a view into the client's (sealed, read-only) pool: nothing is copied
+    /// before decoding, and the common case — the graph's layout at the graph's rate — decodes
+    /// into one reused buffer and goes straight into the ring.
+    func enqueue(_ data: UnsafeRawBufferPointer) -> Int {
         writeIndex += Int64(data.count)
-        guard usable > 0 else { return 0 }
-        let samples = usable / format.encoding.bytesPerSample
-        var floats = [Float](repeating: 0, count: samples)
-        bytes.withUnsafeBytes { raw in floats.withUnsafeMutableBufferPointer { format.encoding.decode(raw, count: samples, into: $0.baseAddress!) } }
-        var graph = remix.apply(floats, frames: usable / format.frameSize)
+        let fs = format.frameSize
+        var lost = 0
+        var rest = data
+        if !partialFrame.isEmpty {
+            let take = min(fs - partialFrame.count, rest.count)
+            partialFrame.append(contentsOf: rest[0..<take])
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if partialFrame.count == fs {
+                lost += partialFrame.withUnsafeBytes { convert($0) }
+                partialFrame.removeAll(keepingCapacity: true)
+            }
+        }
+        var offset = 0
+        let usable = rest.count / fs * fs
+        while offset < usable {
+            let n = min(usable - offset, Self.chunkFrames * fs)
+            lost += convert(UnsafeRawBufferPointer(rebasing: rest[offset..<(offset + n)]))
+            offset += n
+        }
+        if usable < rest.count { partialFrame.append(contentsOf: rest[usable...]) }
+        return lost
+    }
+
+    /// Inserts `bytes` of silence (a forward relative seek).
+    func enqueueSilence(bytes: Int) -> Int {
+        let frames = bytes / format.frameSize
+        guard frames > 0 else { return 0 }
+        let silence = [UInt8](repeating: format.encoding == .u8 ? 0x80 : 0, count: frames * format.frameSize)
+        writeIndex -= Int64(silence.count)   // a seek moves the write index; enqueue adds it back
+        writeIndex += Int64(bytes)
+        return silence.withUnsafeBytes { enqueue($0) }
+    }
+
+    /// Decodes whole frames and writes them to the ring; returns the bytes that did not fit.
+    private func convert(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let frames = bytes.count / format.frameSize
+        let samples = frames * format.channels
+        if decoded.count < samples { decoded = [Float](repeating: 0, count: samples) }
+        decoded.withUnsafeMutableBufferPointer { format.encoding.decode(bytes, count: samples, into: $0.baseAddress!) }
+        if remix.isIdentity && resampler == nil {
+            let written = decoded.withUnsafeBufferPointer { node.ring.write($0.baseAddress!, count: samples) }
+            return (samples - written) / max(format.channels, 1) * format.frameSize
+        }
+        var graph = remix.apply(Array(decoded[0..<samples]), frames: frames)
         if let resampler {
             var out: [Float] = []
             resampler.process(graph, appendingTo: &out)

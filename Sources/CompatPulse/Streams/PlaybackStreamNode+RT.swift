@@ -14,10 +14,12 @@ extension PlaybackStreamNode {
         for c in 0..<channels {
             let out = context.output(c)
             let (start, step) = volume.ramp(channel: c, frames: frames)
-            var g = start
-            for i in 0..<got {
-                g += step
-                out[i] = scratch[i * channelCount + c] * g
+            // No loop-carried sum: the steady case (step 0) is a plain strided multiply the
+            // optimiser vectorises; a ramp computes each sample's gain from its index.
+            if step == 0 {
+                for i in 0..<got { out[i] = scratch[i * channelCount + c] * start }
+            } else {
+                for i in 0..<got { out[i] = scratch[i * channelCount + c] * (start + step * Float(i + 1)) }
             }
             if got < frames { (out + got).update(repeating: 0, count: frames - got) }
         }
