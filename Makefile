@@ -38,9 +38,17 @@ run: build
 
 # Unit and integration tests (debug build), then the realtime allocation proof again in a
 # release build, where the optimizer's choices are the ones users run.
+FAKECARD = $(abspath $(SCRATCH))/fakecard/libasound_module_pcm_sluicefake.so
+
+# The clocked fake sound card (an ALSA ioplug plugin) the ALSA tests play into.
+$(FAKECARD): Tests/AlsaTests/Fixtures/fakecard/sluicefake.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -DPIC -O2 -Wall -Wextra -o $@ $< -lasound
+
 test: deps-test
+	$(MAKE) $(FAKECARD)
 	$(SWIFT) build --build-tests --scratch-path $(SCRATCH)
-	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --scratch-path $(SCRATCH)
+	SLUICE_FAKECARD_LIB=$(FAKECARD) SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --scratch-path $(SCRATCH)
 	$(SWIFT) build -c release --build-tests --scratch-path $(SCRATCH)
 	SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --skip-build --scratch-path $(SCRATCH) --filter RealtimeAllocationTests
 

@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "Nodes", dependencies: [
-            "Graph", "SluiceSystem", "CSndfile", "CAsound",
+            "Graph", "SluiceSystem", "CSndfile", "CAsound", "CSoxr",
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         .target(name: "PulseWire"),

@@ -8,6 +8,12 @@ public struct DriverTick {
     public var deadlineNanos: Int64
     /// Ticks that passed without a cycle (the thread was late by more than a period).
     public var missedTicks: Int
+
+    public init(dueNanos: Int64, deadlineNanos: Int64, missedTicks: Int) {
+        self.dueNanos = dueNanos
+        self.deadlineNanos = deadlineNanos
+        self.missedTicks = missedTicks
+    }
 }
 
 /// Decides when a cycle runs. Subclasses: `TimerDriver`, `FreewheelDriver`; device drivers
