@@ -11,12 +11,12 @@ extension AlsaDevice {
     @inline(__always)
     func deviceSeconds(_ nanos: Int64) -> Double { Double(nanos - startedNanos) * 1e-9 * clockScale }
 
-    /// [rt] The playback fill target for cycles of `frames`: one and a half cycles, never more
-    /// than the buffer less one cycle.
+    /// [rt] The playback fill target for cycles of `frames`: (headroom + 1) / 2 cycles (one and
+    /// a half with the default headroom of 2), never more than the buffer less one cycle.
     @inline(__always)
     func targetFill(frames: Int) -> Int {
         guard let c = configuration else { return 0 }
-        return min(c.bufferFrames - frames, frames + frames / 2)
+        return min(c.bufferFrames - frames, frames * (headroomPeriods + 1) / 2)
     }
 
     /// [rt] Measures the fill (playback: frames queued; capture: frames waiting) and feeds the
@@ -78,6 +78,8 @@ extension AlsaDevice {
         startedNanos = now
         lastCycleNanos = now
         estimator.reset(nominalRate: Double(c.sampleRate), position: 0, seconds: 0)
+        graphEstimator.reset(nominalRate: Double(c.sampleRate), position: 0, seconds: 0)
+        graphFrames = 0
         fillControl.reset()
         resetFillRangeRT()
         stateCode.store(AlsaDeviceState.running.rawValue, ordering: .relaxed)
@@ -158,10 +160,17 @@ extension AlsaDevice {
         if !isDriven, let resampler, let out = resampledTable {
             var t = now
             let fill = measureFill(now: &t)
+            // The graph's own rate, by the same clock: frames it hands over per system second.
+            graphFrames += frames
+            graphEstimator.update(position: Double(graphFrames), seconds: deviceSeconds(now))
             if fill < 0 {
                 guard recover(Int32(fill), frames: frames, now: t) else { return }
             } else {
-                let ratio = fillControl.update(fill: Double(fill), target: Double(targetFill(frames: frames)), quantum: Double(frames))
+                // Feed-forward from the two rate estimates, and a gentle pull towards the target
+                // fill for what the estimates miss.
+                let feedForward = estimator.updates > 32 && graphEstimator.updates > 32 ? estimator.rate / graphEstimator.rate : 1
+                let trim = fillControl.update(fill: Double(fill), target: Double(targetFill(frames: frames)), quantum: Double(frames))
+                let ratio = feedForward * trim
                 resampler.setRatio(ratio, slew: frames)
                 ratioBits.store(((ratio - 1) * 1_000_000).bitPattern, ordering: .relaxed)
             }

@@ -102,6 +102,9 @@ public final class AlsaDevice: @unchecked Sendable {
     var isSuspendedForIdle = false
     var estimator = RateEstimator()
     var fillControl = FillController()
+    /// Follower playback: the graph's rate against the system clock, and frames it gave.
+    var graphEstimator = RateEstimator()
+    var graphFrames = 0
 
     public init(pcm: AlsaPCM, headroomPeriods: Int, clockScale: Double = 1, suspendAfterNanos: Int64 = 5_000_000_000) throws(AlsaError) {
         self.pcm = pcm

@@ -58,28 +58,39 @@ public struct RateEstimator: Sendable {
     public var errorPPM: Double { (rate / nominalRate - 1) * 1_000_000 }
 }
 
-/// Keeps a follower device's fill level at its target by stretching what the graph gives it:
-/// a PI controller whose output is the resampling ratio (output frames per graph frame). [rt]
+/// Keeps a follower device's fill level at its target: a PI controller whose output trims the
+/// resampling ratio (output frames per graph frame) that the two clocks' rate estimates give.
+/// [rt]
 ///
-/// Tuned critically damped (ki = kp²/4) with a time constant of about 2/kp cycles, so the
-/// ratio moves slowly (no audible pitch wobble) yet absorbs crystals ±1 % apart.
+/// The estimates carry the ±1 % a crystal can be off; this only corrects the phase, so it is
+/// tuned slow (a time constant of about 500 cycles, critically damped: ki = kp²/4) and the
+/// ratio does not wobble audibly with the jitter of each fill reading.
 public struct FillController: Sendable {
-    public var kp = 0.01
-    public var ki = 0.000025
+    public var kp = 0.004
+    public var ki = 0.000004
+    /// Weight of each new fill reading in the smoothed error (a one-pole low-pass).
+    public var smoothing = 0.05
     private var integral = 0.0
+    private var smoothedError = 0.0
+    private var primed = false
     public private(set) var ratio = 1.0
 
     public init() {}
 
     public mutating func reset() {
         integral = 0
+        smoothedError = 0
+        primed = false
         ratio = 1
     }
 
     /// After measuring `fill` frames queued against `target`, before a cycle of `quantum`
     /// frames: the ratio to resample that cycle with.
     public mutating func update(fill: Double, target: Double, quantum: Double) -> Double {
-        let error = fill - target                 // frames too many
+        let reading = fill - target               // frames too many
+        smoothedError = primed ? smoothedError + smoothing * (reading - smoothedError) : reading
+        primed = true
+        let error = smoothedError
         integral += ki * error
         integral = min(max(integral, -0.01 * quantum), 0.01 * quantum)
         let correction = kp * error + integral    // frames to give less this cycle
