@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem"]),
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
-        .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter", "SluiceSystem", .product(name: "Atomics", package: "swift-atomics")], resources: [.copy("Fixtures")]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),

@@ -1,3 +1,5 @@
+import Atomics
+import CAllocCounter
 import Foundation
 import Glibc
 import Graph
@@ -158,6 +160,35 @@ struct AlsaFollowerTests {
     }
 }
 
+
+@Suite("ALSA realtime path")
+struct AlsaRealtimeTests {
+    @Test("a driving card and a resampling follower: 4,000 cycles allocate nothing on the RT thread")
+    func noAllocations() throws {
+        let speed = 10.0
+        let config = FakeCard.config([("card", "rate 48000 channels 2 ppm -200 virtual_speed \(speed)"),
+                                      ("card2", "rate 48000 channels 2 ppm 200 virtual_speed \(speed)")])
+        let rig = try AlsaRig(config: config, followerName: "card2", quantum: 256, headroom: 6, clockScale: speed)
+        try rig.linkAll()
+        let core = rig.engine.core
+        let counts = ManagedAtomic<UInt64>(UInt64.max)
+        let cycles = ManagedAtomic<Int>(0)
+        let rt = RealtimeThread()
+        try rt.start(name: "test-rt", priority: 80) {
+            _ = core.run(cycleLimit: 200)           // warm-up: start, prefill, first ratios
+            let before = sluice_thread_alloc_count()
+            let n = core.run(cycleLimit: 4_000)
+            counts.store(sluice_thread_alloc_count() - before, ordering: .releasing)
+            cycles.store(n, ordering: .releasing)
+        }
+        rt.join()
+        #expect(cycles.load(ordering: .acquiring) == 4_000)
+        #expect(counts.load(ordering: .acquiring) == 0, "allocations on the RT thread")
+        #expect(rig.follower!.device.framesTransferred > 4_000 * 200, "the follower really played")
+        #expect(rig.sink.device.framesTransferred > 4_000 * 256)
+        rig.engine.reclaim()
+    }
+}
 }
 
 /// Writes interleaved float samples as a WAV file (IEEE float, 48 kHz).
