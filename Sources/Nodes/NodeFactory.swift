@@ -10,7 +10,47 @@ public enum NodeFactory {
         ("null-sink", "consumes at the driver's pace and offers monitor outputs: channels"),
         ("file-sink", "writes a WAV file (libsndfile): path, format (float|s16|s24), frames (0 = unlimited), channels"),
         ("file-source", "plays a sound file (libsndfile): path, loop, channels"),
+        ("alsa-sink", "a sound card's playback PCM (libasound): device (an ALSA PCM name, e.g. hw:0,0, plughw:CARD=PCH,DEV=0, or one from your ALSA config), driver (true: the card clocks the graph; false: it follows by adaptive resampling), headroom (periods, 2), suspend_after (seconds idle, 5), channels"),
+        ("alsa-source", "a sound card's capture PCM (libasound): device, headroom, channels"),
     ]
+
+    /// Parameters of the ALSA device types, checked and removed from `params`.
+    struct AlsaParameters {
+        var device = "default"
+        var isDriver = true
+        var headroom = 2
+        var suspendAfter = 5.0
+        var clockScale = 1.0
+        var priority = 100
+
+        init(_ params: inout [String: String], name: String) throws(GraphError) {
+            if let d = params.removeValue(forKey: "device") {
+                guard !d.isEmpty else { throw .invalidParameter(node: name, parameter: "device", value: d, expected: "an ALSA PCM name such as hw:0,0") }
+                device = d
+            }
+            if let v = params.removeValue(forKey: "driver") {
+                guard let b = ["true": true, "false": false, "1": true, "0": false][v] else {
+                    throw .invalidParameter(node: name, parameter: "driver", value: v, expected: "true or false")
+                }
+                isDriver = b
+            }
+            if let v = params.removeValue(forKey: "headroom") { headroom = try ParameterParse.integer(v, node: name, parameter: "headroom", in: 1...16) }
+            if let v = params.removeValue(forKey: "priority") { priority = try ParameterParse.integer(v, node: name, parameter: "priority", in: 11...999) }
+            if let v = params.removeValue(forKey: "suspend_after") {
+                guard let x = Double(v), x >= 0, x <= 86_400 else {
+                    throw .invalidParameter(node: name, parameter: "suspend_after", value: v, expected: "seconds from 0 to 86400")
+                }
+                suspendAfter = x
+            }
+            // For the clocked fake card of the tests: device seconds per system second.
+            if let v = params.removeValue(forKey: "clock_scale") {
+                guard let x = Double(v), x >= 0.01, x <= 1000 else {
+                    throw .invalidParameter(node: name, parameter: "clock_scale", value: v, expected: "a factor from 0.01 to 1000 (1 for a real card)")
+                }
+                clockScale = x
+            }
+        }
+    }
 
     /// Creation-time parameters every type takes.
     static func channelNames(_ params: inout [String: String], name: String, format: GraphFormat) throws(GraphError) -> [String] {
@@ -20,7 +60,10 @@ public enum NodeFactory {
     }
 
     /// Makes a node of `type` named `name`; unknown types and bad parameters are errors.
-    public static func make(type: String, name: String, parameters: [(String, String)], format: GraphFormat) throws(GraphError) -> AudioNode {
+    /// `openDevices: false` (`sluiced --check`) checks device parameters without opening the
+    /// device, and returns a stand-in node.
+    public static func make(type: String, name: String, parameters: [(String, String)], format: GraphFormat,
+                            openDevices: Bool = true) throws(GraphError) -> AudioNode {
         var params: [String: String] = [:]
         for (k, v) in parameters { params[k] = v }
         let channels = try channelNames(&params, name: name, format: format)
@@ -49,6 +92,23 @@ public enum NodeFactory {
                 throw .invalidParameter(node: name, parameter: "path", value: "", expected: "a file path (path=/tmp/in.wav)")
             }
             node = FileSourceNode(name: name, channels: channels, path: path)
+        case "alsa-sink", "alsa-source":
+            let a = try AlsaParameters(&params, name: name)
+            if let extra = params.keys.sorted().first {
+                throw .unknownParameter(node: name, parameter: extra, available: ["device", "driver", "headroom", "suspend_after", "priority", "channels"])
+            }
+            guard openDevices else { return AudioNode(name: name, typeName: type, inputPortNames: [], outputPortNames: []) }
+            let stream: AlsaStream = type == "alsa-sink" ? .playback : .capture
+            do {
+                let pcm = try AlsaPCM.open(name: a.device, stream: stream)
+                let device = try AlsaDevice(pcm: pcm, headroomPeriods: a.headroom, clockScale: a.clockScale,
+                                            suspendAfterNanos: Int64(a.suspendAfter * 1e9))
+                node = stream == .playback
+                    ? try AlsaSinkNode(name: name, channels: channels, device: device, isDriver: a.isDriver, driverPriority: a.priority)
+                    : AlsaSourceNode(name: name, channels: channels, device: device)
+            } catch {
+                throw .nodeSetupFailed(node: name, reason: error.description)
+            }
         default:
             throw .unknownNodeType(type, available: types.map(\.name))
         }

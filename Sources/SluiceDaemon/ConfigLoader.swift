@@ -89,6 +89,15 @@ public enum ConfigLoader {
                     default: unknown(e, "pulse.\(e.key)", known: ["enabled", "socket", "max_clients", "srbchannel"])
                     }
                 }
+            case "alsa":
+                guard let t = table(entry, "alsa") else { continue }
+                for e in t.entries {
+                    switch e.key {
+                    case "autodetect":
+                        if case .boolean(let b) = e.value { config.alsaAutodetect = b } else { fail(e, "alsa.autodetect", "expected true or false, found a \(e.value.typeName)") }
+                    default: unknown(e, "alsa.\(e.key)", known: ["autodetect"])
+                    }
+                }
             case "log":
                 guard let t = table(entry, "log") else { continue }
                 for e in t.entries {
@@ -142,7 +151,7 @@ public enum ConfigLoader {
                     config.links.append(.init(from: from, to: to, position: t.position))
                 }
             default:
-                unknown(entry, entry.key, known: ["graph", "realtime", "driver", "control", "pulse", "log", "node", "link"])
+                unknown(entry, entry.key, known: ["graph", "realtime", "driver", "control", "pulse", "alsa", "log", "node", "link"])
             }
         }
         // Semantic checks that need the whole file.

@@ -17,12 +17,18 @@ public final class Daemon {
     public let loop: EventLoop
     let socketPath: String
     private var listener: UnixSocket?
-    private var pulse: PulseServer?
+    var pulse: PulseServer?
     private let environment: [String: String]
     private var signals: SignalFD?
     private var connections: [UInt64: (ControlConnection, EventLoop.Token)] = [:]
     private var nextConnectionID: UInt64 = 1
     private let startNanos: Int64
+    /// Sound-card nodes: their driver (sinks asked to drive) and the status eventfd's token.
+    var devices: [String: (driver: Driver?, token: EventLoop.Token?)] = [:]
+    /// Cards that were busy at start: retried every few seconds (`retryTimer`).
+    var pendingDevices: [(type: String, name: String, parameters: [(String, String)])] = []
+    var retryTimer: TimerFD?
+    var retryToken: EventLoop.Token?
 
     /// Builds the engine and every configured node and link. Nothing is started yet.
     public init(config: DaemonConfig, environment: [String: String], logger: Logger, startNanos: Int64) throws(DaemonError) {
@@ -43,10 +49,12 @@ public final class Daemon {
             throw .graph(file: config.source, line: nil, error: error)
         }
         engine.minimumQuantum = config.minimumQuantum
+        if config.alsaAutodetect { addDetectedCards() }
         for spec in config.nodes {
             do {
                 let node = try NodeFactory.make(type: spec.type, name: spec.name, parameters: spec.parameters, format: config.format)
                 try engine.add(node)
+                attachDevice(node)
             } catch { throw .graph(file: config.source, line: spec.position.line, error: error) }
         }
         for spec in config.links {
@@ -215,11 +223,17 @@ public final class Daemon {
                 }
                 let node = try NodeFactory.make(type: type, name: name, parameters: params, format: engine.format)
                 try engine.add(node)
+                attachDevice(node)
                 logger.info("added node '\(name)' (\(type))")
                 result = .object(JSONObject([("name", .string(name))]))
             case "rm":
                 let name = try arg("name")
+                let removed = engine.snapshot().nodes.first { $0.name == name }
                 try engine.remove(named: name)
+                detachDevice(name)
+                if let removed, removed.type == "null-sink" || removed.type == "alsa-sink" {
+                    pulse?.sinkRemoved(name: name, index: UInt32(removed.id))
+                }
                 logger.info("removed node '\(name)'")
                 result = .object(JSONObject([("name", .string(name))]))
             case "link":

@@ -33,6 +33,8 @@ public struct DaemonConfig: Sendable {
     public var pulseMaxClients = 4096
     /// Offer the srbchannel to memfd clients (`[pulse] srbchannel`).
     public var pulseSrbchannel = true
+    /// Make a sink and a source of every sound card found at start (`[alsa] autodetect`).
+    public var alsaAutodetect = true
     public var nodes: [NodeSpec] = []
     public var links: [LinkSpec] = []
     /// Where it came from, for messages ("built-in default" when no file).

@@ -51,7 +51,7 @@ public enum SluicedMain {
         if check {
             // Build every node without starting anything, so parameter errors show too.
             for spec in config.nodes {
-                do { _ = try NodeFactory.make(type: spec.type, name: spec.name, parameters: spec.parameters, format: config.format) } catch {
+                do { _ = try NodeFactory.make(type: spec.type, name: spec.name, parameters: spec.parameters, format: config.format, openDevices: false) } catch {
                     return fail("\(config.source):\(spec.position.line):\(spec.position.column): \(error)")
                 }
             }

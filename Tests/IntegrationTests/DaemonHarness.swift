@@ -66,7 +66,7 @@ final class DaemonHarness {
     var socketPath: String { root.appendingPathComponent("run/sluice/control").path }
 
     /// Starts sluiced with `config` (TOML text; nil: no config file, the built-in default).
-    init(config: String?, extraArguments: [String] = []) throws {
+    init(config: String?, extraArguments: [String] = [], extraEnvironment: [String: String] = [:]) throws {
         root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sluice-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("run"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("config"), withIntermediateDirectories: true)
@@ -77,6 +77,7 @@ final class DaemonHarness {
         env["HOME"] = root.path
         env["SWIFT_BACKTRACE"] = "enable=no"
         env.removeValue(forKey: "SLUICE_SOCKET")
+        for (k, v) in extraEnvironment { env[k] = v }
         environment = env
         var args = extraArguments
         if let config {

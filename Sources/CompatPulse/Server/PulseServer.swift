@@ -137,6 +137,39 @@ public final class PulseServer {
         engine.setQuantum(q)
     }
 
+    /// A sink left the graph (its card vanished, or `sluice rm`): PulseAudio's policy, as
+    /// module-rescue-streams does it — every stream on it moves to the default sink (a new
+    /// default is chosen first when it was the default), every recorder of its monitor to the
+    /// default sink's monitor; clients hear of it through their subscriptions.
+    public func sinkRemoved(name: String, index: UInt32) {
+        let remaining = sinks()
+        if defaultSinkName == name { defaultSinkName = remaining.first?.name }
+        if defaultSourceName == name + ".monitor" || defaultSourceName == name { defaultSourceName = defaultSinkName.map { $0 + ".monitor" } }
+        post(facility: Subscription.facilitySink, type: Subscription.remove, index: index)
+        post(facility: Subscription.facilitySource, type: Subscription.remove, index: index)
+        post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
+        guard let target = remaining.first(where: { $0.name == defaultSinkName }) else {
+            log("sink \(name) removed; no sink is left for its streams")
+            return
+        }
+        for s in playbackStreams where s.sinkName == name {
+            do {
+                try engine.link(node: s.node.name, to: target.name)
+                s.sinkName = target.name
+                s.applyVolume(sinkGain: sinkGain(target.name))
+                post(facility: Subscription.facilitySinkInput, type: Subscription.change, index: s.index)
+            } catch { log("could not move stream \(s.index) to \(target.name): \(error)") }
+        }
+        for s in recordStreams where s.sourceName == name + ".monitor" {
+            do {
+                try engine.link(node: target.name, to: s.node.name)
+                s.sourceName = target.monitorName
+                post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
+            } catch { log("could not move recorder \(s.index) to \(target.monitorName): \(error)") }
+        }
+        log("sink \(name) removed; its streams moved to \(target.name)")
+    }
+
     // MARK: Events
 
     func post(facility: UInt32, type: UInt32, index: UInt32) {

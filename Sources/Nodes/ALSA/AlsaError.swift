@@ -35,7 +35,7 @@ public enum AlsaError: Error, Equatable, CustomStringConvertible {
     }
 
     /// libasound's text for a negative error code, with the number.
-    static func text(_ code: Int32) -> String {
+    public static func text(_ code: Int32) -> String {
         "\(String(cString: snd_strerror(code))) (\(code))"
     }
 

@@ -25,12 +25,19 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
     }
 
     /// [rt]
+    /// [rt] Xruns already reported as overruns.
+    private var reportedXruns = 0
+
+    /// An xrun since the last cycle (found here or by the driver) is reported as the node's
+    /// overrun, so `sluice top` and the node's stats count it.
     public override func process(_ context: ProcessContext) -> ProcessStatus {
         device.play({ context.input($0) }, graphChannels: context.inputCount, frames: context.frameCount, now: monotonicNanos())
         for c in 0..<min(context.inputCount, context.outputCount) {
             context.output(c).update(from: context.input(c), count: context.frameCount)
         }
-        return .ok
+        let xruns = device.xruns
+        defer { reportedXruns = xruns }
+        return xruns == reportedXruns ? .ok : .overrun
     }
 
     /// [rt] Runs while something plays into it, then for the idle time (the card keeps playing
@@ -61,9 +68,14 @@ public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
     }
 
     /// [rt]
+    /// [rt] Xruns already reported as overruns.
+    private var reportedXruns = 0
+
     public override func process(_ context: ProcessContext) -> ProcessStatus {
         device.capture({ context.output($0) }, graphChannels: context.outputCount, frames: context.frameCount, now: monotonicNanos())
-        return .ok
+        let xruns = device.xruns
+        defer { reportedXruns = xruns }
+        return xruns == reportedXruns ? .ok : .overrun
     }
 
     public override var properties: [(String, String)] { device.properties }

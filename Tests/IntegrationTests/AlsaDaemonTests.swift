@@ -1,0 +1,99 @@
+import Foundation
+import Glibc
+import TextFormats
+import Testing
+
+/// sluiced with an ALSA sink on the clocked fake card (Tests/AlsaTests/Fixtures/fakecard),
+/// defined in a private ALSA configuration named by ALSA_CONFIG_PATH.
+@Suite("sluiced with a sound card")
+struct AlsaDaemonTests {
+    static let fakeCardLibrary: String = {
+        if let path = ProcessInfo.processInfo.environment["SLUICE_FAKECARD_LIB"], FileManager.default.fileExists(atPath: path) { return path }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../AlsaTests/Fixtures/fakecard/sluicefake.c").standardized.path
+        let out = NSTemporaryDirectory() + "sluice-fakecard-daemon-\(getpid()).so"
+        let r = try? runCommand("/usr/bin/cc", ["-shared", "-fPIC", "-DPIC", "-O2", "-o", out, source, "-lasound"], environment: ProcessInfo.processInfo.environment)
+        precondition(r?.status == 0, "could not build the fake card: \(r?.stderr ?? "")")
+        return out
+    }()
+
+    @Test("the card drives the graph and is the default sink; xruns show in the dump; when it vanishes its node goes, the stream moves to the null sink, and the daemon carries on")
+    func cardDrivesAndVanishes() throws {
+        let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let alsaConf = dir + "/asound.conf"
+        try """
+        pcm_type.sluicefake { lib "\(Self.fakeCardLibrary)" }
+        pcm.null { type null }
+        pcm.fake { type sluicefake rate 48000 channels 2 xrun_file "\(dir)/xrun" vanish_file "\(dir)/vanish" }
+        """.write(toFile: alsaConf, atomically: true, encoding: .utf8)
+        let d = try DaemonHarness(config: """
+            [graph]
+            rate = 48000
+            quantum = 1024
+            channels = 2
+            [alsa]
+            autodetect = false
+            [[node]]
+            type = "alsa-sink"
+            name = "card"
+            params = { device = "fake" }
+            [[node]]
+            type = "null-sink"
+            name = "null"
+            """, extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
+        defer { d.stop() }
+        #expect(try d.dump()["driver"]?["kind"]?.stringValue == "alsa")
+        let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
+        #expect(info.stdout.contains("Default Sink: card"), "\(info.stdout)")
+
+        let tone = d.root.appendingPathComponent("tone.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 4, freq: 440, amplitude: 8000), to: tone)
+        let player = Process()
+        player.executableURL = URL(fileURLWithPath: "/usr/bin/pacat")
+        player.arguments = ["--format=s16le", "--rate=48000", "--channels=2", "--raw", tone]
+        player.environment = d.environment
+        try player.run()
+        defer { if player.isRunning { kill(player.processIdentifier, SIGKILL) } }
+        func props() throws -> JSONValue? { try d.node("card")?["props"] }
+        try d.waitUntil(timeout: 10) { Int(try props()?["frames"]?.stringValue ?? "0") ?? 0 > 48_000 }
+        #expect(try props()?["state"]?.stringValue == "running")
+
+        // An injected xrun: counted in the device's properties and the node's overruns.
+        FileManager.default.createFile(atPath: dir + "/xrun", contents: nil)
+        try d.waitUntil(timeout: 5) { try props()?["xruns"]?.stringValue == "1" }
+        #expect(try d.node("card")?["stats"]?["overruns"]?.intValue == 1)
+
+        // The card vanishes mid-stream.
+        FileManager.default.createFile(atPath: dir + "/vanish", contents: nil)
+        try d.waitUntil(timeout: 5) { try d.node("card") == nil }
+        #expect(try d.dump()["driver"]?["kind"]?.stringValue == "timer")
+        let after = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
+        #expect(after.status == 0 && after.stdout.contains("Default Sink: null"), "\(after.stdout)")
+        // The stream was moved to the null sink and plays to its end there.
+        let inputs = try runCommand("/usr/bin/pactl", ["list", "short", "sink-inputs"], environment: d.environment)
+        let nullIndex = try #require(try d.node("null")?["id"]?.intValue)
+        #expect(inputs.stdout.split(separator: "\n").contains { $0.split(separator: "\t").dropFirst().first == Substring(String(nullIndex)) }, "\(inputs.stdout)")
+        let deadline = Date().addingTimeInterval(10)
+        while player.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!player.isRunning && player.terminationStatus == 0)
+        #expect(d.process.isRunning)
+        let log = d.stop()
+        #expect(log.contains("'fake' (card) is gone"), "\(log)")
+    }
+
+    @Test("a config naming an ALSA device that does not exist fails with the file, line and a hint")
+    func unknownDevice() throws {
+        let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "pcm.null { type null }\n".write(toFile: dir + "/asound.conf", atomically: true, encoding: .utf8)
+        let config = dir + "/sluiced.toml"
+        try "[alsa]\nautodetect = false\n\n[[node]]\ntype = \"alsa-sink\"\nname = \"card\"\nparams = { device = \"nosuchpcm\" }\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var env = ProcessInfo.processInfo.environment
+        env["ALSA_CONFIG_PATH"] = dir + "/asound.conf"
+        env["XDG_RUNTIME_DIR"] = dir
+        let r = try runCommand(productsDirectory.appendingPathComponent("sluiced").path, ["--config", config], environment: env, timeout: 10)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("sluiced.toml:4:") && r.stderr.contains("'nosuchpcm' does not exist") && r.stderr.contains("aplay -L"), "\(r.stderr)")
+    }
+}
