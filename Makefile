@@ -52,8 +52,8 @@ test: deps-test
 	$(SWIFT) build -c release --build-tests --scratch-path $(SCRATCH)
 	SLUICE_FAKECARD_LIB=$(FAKECARD) SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --skip-build --scratch-path $(SCRATCH) --filter 'RealtimeAllocationTests|AlsaRealtimeTests'
 
-bench: deps-bench build
-	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress
+bench: deps-bench build $(FAKECARD)
+	cd Benchmarks && SLUICE_FAKECARD_LIB=$(FAKECARD) $(SWIFT) package --disable-sandbox benchmark --no-progress
 	python3 Benchmarks/scripts/system_bench.py $(SCRATCH)/release
 	Benchmarks/resampler/run.sh
 

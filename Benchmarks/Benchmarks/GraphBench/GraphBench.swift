@@ -1,4 +1,6 @@
 import Benchmark
+import Foundation
+import Glibc
 import Graph
 import Nodes
 
@@ -86,5 +88,40 @@ let benchmarks: @Sendable () -> Void = {
             engine.reclaim()
         }
         benchmark.stopMeasurement()
+    }
+
+    // One ALSA sink driving the graph (the clocked fake card at real speed, through real
+    // libasound): the realtime thread's CPU time per cycle, wake-up, fill measurement, DLL,
+    // sine and conversion into the device included (CLOCK_THREAD_CPUTIME_ID around 200 cycles).
+    // `make bench` builds the card and names it in SLUICE_FAKECARD_LIB.
+    let rtCPU = BenchmarkMetric.custom("RT thread CPU per cycle (ns)", polarity: .prefersSmaller, useScalingFactor: false)
+    if let library = ProcessInfo.processInfo.environment["SLUICE_FAKECARD_LIB"] {
+        for quantum in [64, 256] {
+            Benchmark("RT cycle, sine into one ALSA sink (driver), quantum \(quantum)",
+                      configuration: .init(metrics: [rtCPU], maxDuration: .seconds(10), maxIterations: 20)) { benchmark in
+                let channels = ["FL", "FR"]
+                let format = GraphFormat(sampleRate: 48_000, quantum: quantum, channelNames: channels)
+                let engine = try Engine(format: format, driver: try TimerDriver())
+                let pcm = try AlsaPCM.open(name: "card", configText: """
+                    pcm_type.sluicefake { lib "\(library)" }
+                    pcm.card { type sluicefake rate 48000 channels 2 format "S16_LE" }
+                    """, stream: .playback)
+                let sink = try AlsaSinkNode(name: "alsa", channels: channels, device: try AlsaDevice(pcm: pcm, headroomPeriods: 4), isDriver: true)
+                try engine.add(SineNode(name: "tone", channels: channels))
+                try engine.add(sink)
+                engine.addDriver(sink.driver!)
+                _ = try engine.link(node: "tone", to: "alsa")
+                _ = engine.runCycles(50)
+                for _ in benchmark.scaledIterations {
+                    var a = timespec(), b = timespec()
+                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
+                    _ = engine.runCycles(200)
+                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b)
+                    let ns = (b.tv_sec - a.tv_sec) * 1_000_000_000 + (b.tv_nsec - a.tv_nsec)
+                    benchmark.measurement(rtCPU, ns / 200)
+                }
+                blackHole(sink.device.xruns)
+            }
+        }
     }
 }
