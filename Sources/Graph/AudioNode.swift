@@ -72,6 +72,11 @@ open class AudioNode: @unchecked Sendable {
         throw .unknownParameter(node: self.name, parameter: name, available: parameters.map(\.name))
     }
 
+    /// [any] Time between this node and the outside world that the graph does not see: a
+    /// sound card's queue (playback) or what waits in it (capture). Clients are told it as part
+    /// of their latency.
+    open var externalLatencyNanos: Int64 { 0 }
+
     /// [control] Read-only facts for introspection (file path, frames written, ...).
     open var properties: [(String, String)] { [] }
 

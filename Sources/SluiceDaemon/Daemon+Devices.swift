@@ -112,5 +112,6 @@ extension Daemon {
         detachDevice(name)
         try? engine.remove(named: name)
         if let removed, removed.type == "alsa-sink" { pulse?.sinkRemoved(name: name, index: UInt32(removed.id)) }
+        if let removed, removed.type == "alsa-source" { pulse?.sourceRemoved(name: name, index: UInt32(removed.id)) }
     }
 }

@@ -82,6 +82,77 @@ struct AlsaDaemonTests {
         #expect(log.contains("'fake' (card) is gone"), "\(log)")
     }
 
+    @Test("a capture card is the default pulse source: parec records its ramp with no frame lost or repeated; latencies include the card's queue")
+    func captureCardRecords() throws {
+        let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let alsaConf = dir + "/asound.conf"
+        try """
+        pcm_type.sluicefake { lib "\(Self.fakeCardLibrary)" }
+        pcm.fake { type sluicefake rate 48000 channels 2 }
+        pcm.fakecap { type sluicefake rate 48000 channels 2 format "FLOAT_LE" }
+        """.write(toFile: alsaConf, atomically: true, encoding: .utf8)
+        let d = try DaemonHarness(config: """
+            [graph]
+            rate = 48000
+            quantum = 1024
+            channels = 2
+            [alsa]
+            autodetect = false
+            [[node]]
+            type = "alsa-sink"
+            name = "card"
+            params = { device = "fake" }
+            [[node]]
+            type = "alsa-source"
+            name = "mic"
+            params = { device = "fakecap" }
+            """, extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
+        defer { d.stop() }
+        let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
+        #expect(info.stdout.contains("Default Source: mic"), "\(info.stdout)")
+        let sources = try runCommand("/usr/bin/pactl", ["list", "short", "sources"], environment: d.environment)
+        #expect(sources.stdout.contains("mic") && sources.stdout.contains("card.monitor"), "\(sources.stdout)")
+
+        let path = d.root.appendingPathComponent("rec.raw").path
+        let rec = Process()
+        rec.executableURL = URL(fileURLWithPath: "/usr/bin/parec")
+        rec.arguments = ["--format=s16le", "--rate=48000", "--channels=2", "--raw", "--latency-msec=50"]
+        rec.environment = d.environment
+        FileManager.default.createFile(atPath: path, contents: nil)
+        rec.standardOutput = FileHandle(forWritingAtPath: path)
+        try rec.run()
+        // While it records, a player on the card: the sink's latency then includes the card's queue.
+        let tone = d.root.appendingPathComponent("tone.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 2, freq: 440, amplitude: 8000), to: tone)
+        let player = Process()
+        player.executableURL = URL(fileURLWithPath: "/usr/bin/pacat")
+        player.arguments = ["--format=s16le", "--rate=48000", "--channels=2", "--raw", tone]
+        player.environment = d.environment
+        try player.run()
+        usleep(700_000)
+        let sinks = try runCommand("/usr/bin/pactl", ["list", "sinks"], environment: d.environment)
+        // "Latency: N usec, configured M usec": the 21.3 ms cycle plus the card's queue (≥ a cycle).
+        let latency = sinks.stdout.split(separator: "\n").first { $0.contains("Latency:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        #expect(latency > 21_333 + 15_000, "sink latency \(latency) µs; \(sinks.stdout)")
+        player.waitUntilExit()
+        #expect(player.terminationStatus == 0)
+        kill(rec.processIdentifier, SIGKILL)   // raw output is written as it comes; SIGINT may be blocked
+        rec.waitUntilExit()
+        let samples = readRaw(path)
+        let left = stride(from: 0, to: samples.count, by: 2).map { Int(samples[$0]) }
+        #expect(left.count > 48_000, "recorded \(left.count) frames")
+        // The card's ramp: sample n of channel 0 is ((n mod 4096) - 2048) / 2048 → steps of 16.
+        let start = try #require(left.firstIndex { $0 != 0 })
+        let body = Array(left[(start + 24_000)...])            // after the start-up half second
+        var bad = 0
+        for i in 1..<body.count where !(body[i] - body[i - 1] == 16 || body[i] - body[i - 1] == -65_520) { bad += 1 }
+        #expect(bad == 0, "\(bad) broken steps in \(body.count) frames")
+        let props = try #require(try d.node("mic")?["props"])
+        #expect(props["xruns"]?.stringValue == "0")
+    }
+
     @Test("a config naming an ALSA device that does not exist fails with the file, line and a hint")
     func unknownDevice() throws {
         let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"

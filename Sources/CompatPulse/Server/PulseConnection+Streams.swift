@@ -251,7 +251,7 @@ extension PulseConnection {
             let started = s.node.started.load(ordering: .relaxed)
             let playing = started && !s.node.corked.load(ordering: .relaxed)
             reply(tag) { w in
-                w.usec(UInt64(server.engine.periodNanos / 1000))
+                w.usec(server.deviceLatencyMicros(s.sinkName))   // the graph's cycle and the card's queue
                 w.usec(0)
                 w.bool(playing)
                 w.timeval(seconds: tv.seconds, micros: tv.micros)
@@ -271,7 +271,7 @@ extension PulseConnection {
             reply(tag) { w in
                 w.usec(0)
                 let queued = UInt64(s.node.ring.readableCount / max(s.node.channelCount, 1)) * 1_000_000 / UInt64(server.engine.format.sampleRate)
-                w.usec(UInt64(server.engine.periodNanos / 1000) + queued)
+                w.usec(server.deviceLatencyMicros(s.sourceName) + queued)   // the cycle, the card's backlog, our queue
                 w.bool(!s.node.corked.load(ordering: .relaxed))
                 w.timeval(seconds: tv.seconds, micros: tv.micros)
                 let now = wallClock()

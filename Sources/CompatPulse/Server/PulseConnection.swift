@@ -444,32 +444,36 @@ final class PulseConnection {
         case .getSinkInfoList:
             reply(tag) { w in for s in server.sinks() { writeDevice(&w, s, monitor: false) } }
         default:
-            reply(tag) { w in for s in server.sinks() { writeDevice(&w, s, monitor: true) } }
+            reply(tag) { w in for s in server.sources() { writeDevice(&w, s, monitor: true) } }
         }
     }
 
+    /// A sink (`monitor: false`), or a source: a sink's monitor, or a capture device.
     private func writeDevice(_ w: inout WireWriter, _ s: PulseSink, monitor: Bool) {
         let positions = s.channelNames.map(ChannelRemix.position(ofGraphChannel:))
         let vol = monitor ? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false)
             : (server.sinkVolumes[s.name] ?? (volume: [UInt32](repeating: volumeNorm, count: positions.count), muted: false))
-        let latency = UInt64(server.engine.periodNanos / 1000)
-        let running = server.playbackStreams.contains { $0.sinkName == s.name && $0.node.started.load(ordering: .relaxed) }
+        let latency = monitor && !s.isCapture ? UInt64(server.engine.periodNanos / 1000) : server.deviceLatencyMicros(s.name)
+        let running = s.isCapture ? server.recordStreams.contains { $0.sourceName == s.name }
+            : server.playbackStreams.contains { $0.sinkName == s.name && $0.node.started.load(ordering: .relaxed) }
+        let isMonitor = monitor && !s.isCapture
+        let description = s.isCapture ? "\(s.name) (sound card capture)" : isMonitor ? "Monitor of \(s.name)" : "\(s.name) (Sluice graph node)"
         w.u32(s.index)
         w.string(monitor ? s.monitorName : s.name)
-        w.string(monitor ? "Monitor of \(s.name)" : "\(s.name) (Sluice graph node)")
+        w.string(description)
         w.sampleSpec(WireSampleSpec(format: PCMEncoding.float32le.rawValue, channels: UInt8(positions.count), rate: UInt32(server.engine.format.sampleRate)))
         w.channelMap(positions)
         w.u32(invalidIndex)                          // owner module
         w.cvolume(vol.volume)
         w.bool(vol.muted)
-        w.u32(monitor ? s.index : s.index)           // monitor source index / monitor of sink index
-        w.string(monitor ? s.name : s.monitorName)
+        w.u32(s.isCapture ? invalidIndex : s.index)  // monitor source index / monitor of sink index
+        w.string(s.isCapture ? nil : monitor ? s.name : s.monitorName)
         w.usec(latency)
         w.string("sluice")
-        w.u32(0x2 | 0x20 | 0x80)                     // LATENCY | DECIBEL_VOLUME | DYNAMIC_LATENCY
+        w.u32(0x2 | 0x20 | 0x80 | (s.isCapture ? 0x4 : 0))   // LATENCY | DECIBEL_VOLUME | DYNAMIC_LATENCY (| HARDWARE)
         if version >= 13 {
-            w.proplist([("device.description", Props.string(monitor ? "Monitor of \(s.name)" : s.name)),
-                        ("device.class", Props.string(monitor ? "monitor" : "abstract")), ("sluice.node", Props.string(s.name))])
+            w.proplist([("device.description", Props.string(description)),
+                        ("device.class", Props.string(isMonitor ? "monitor" : s.isCapture ? "sound" : "abstract")), ("sluice.node", Props.string(s.name))])
             w.usec(latency)
         }
         if version >= 15 {

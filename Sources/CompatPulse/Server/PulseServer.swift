@@ -24,7 +24,10 @@ struct PulseSink {
     let index: UInt32
     let name: String
     let channelNames: [String]
-    var monitorName: String { name + ".monitor" }
+    /// A capture device (an `alsa-source` node) rather than a sink: as a pulse source it is
+    /// itself, not a monitor.
+    var isCapture = false
+    var monitorName: String { isCapture ? name : name + ".monitor" }
 }
 
 /// The PulseAudio native-protocol server: one listening socket, one `PulseConnection` per client,
@@ -71,7 +74,7 @@ public final class PulseServer {
         authTimerToken = try loop.register(authTimer.fd, events: .readable) { [unowned self] _ in expireUnauthenticated() }
         engine.addPoolSource { [unowned self] in poolInfos() }
         if defaultSinkName == nil { defaultSinkName = sinks().first?.name }
-        if defaultSourceName == nil, let s = defaultSinkName { defaultSourceName = s + ".monitor" }
+        if defaultSourceName == nil { defaultSourceName = captureSources().first?.name ?? defaultSinkName.map { $0 + ".monitor" } }
         log("pulse server listening on \(config.socketPath)")
     }
 
@@ -99,9 +102,26 @@ public final class PulseServer {
         return all.first { $0.name == wanted }
     }
 
-    /// Sources: the monitor of each sink. Index = the sink's index.
+    /// Capture devices (ALSA sources), as pulse sources of their own.
+    func captureSources() -> [PulseSink] {
+        engine.snapshot().nodes.filter { $0.type == "alsa-source" }.map {
+            PulseSink(index: UInt32($0.id), name: $0.name,
+                      channelNames: $0.outputs.map { String($0.name.split(separator: "_").last ?? "MONO") }, isCapture: true)
+        }
+    }
+
+    /// Sources: capture devices, then the monitor of each sink (index = the sink's index; node
+    /// ids are unique, so the two never collide).
+    func sources() -> [PulseSink] { captureSources() + sinks() }
+
+    /// Graph latency plus what the node's device holds, in µs.
+    func deviceLatencyMicros(_ name: String) -> UInt64 {
+        let external = (try? engine.node(named: name))?.externalLatencyNanos ?? 0
+        return UInt64(max(engine.periodNanos + external, 0) / 1000)
+    }
+
     func source(named name: String?, index: UInt32) -> PulseSink? {
-        let all = sinks()
+        let all = sources()
         if index != invalidIndex { return all.first { $0.index == index } }
         var wanted = (name == nil || name == "@DEFAULT_SOURCE@" || name == "" || name == "@DEFAULT_MONITOR@") ? defaultSourceName : name
         if name == "@DEFAULT_MONITOR@", let d = defaultSinkName { wanted = d + ".monitor" }
@@ -168,6 +188,23 @@ public final class PulseServer {
             } catch { log("could not move recorder \(s.index) to \(target.monitorName): \(error)") }
         }
         log("sink \(name) removed; its streams moved to \(target.name)")
+    }
+
+    /// A capture device left the graph: its recorders move to the default source (a new one is
+    /// chosen first when it was the default).
+    public func sourceRemoved(name: String, index: UInt32) {
+        if defaultSourceName == name { defaultSourceName = captureSources().first?.name ?? defaultSinkName.map { $0 + ".monitor" } }
+        post(facility: Subscription.facilitySource, type: Subscription.remove, index: index)
+        post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
+        guard let target = source(named: defaultSourceName, index: invalidIndex) else { return }
+        for s in recordStreams where s.sourceName == name {
+            do {
+                try engine.link(node: target.name, to: s.node.name)
+                s.sourceName = target.monitorName
+                post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
+            } catch { log("could not move recorder \(s.index) to \(target.monitorName): \(error)") }
+        }
+        log("source \(name) removed; its recorders moved to \(target.monitorName)")
     }
 
     // MARK: Events

@@ -55,6 +55,7 @@ extension AlsaDevice {
             if err < 0 { return fail(err, now: now) }
         }
         framesSinceStart = 0
+        capturePrimed = false
         if pcm.stream == .playback {
             let table = playbackTable!
             for ch in 0..<c.channelCount { table[ch] = UnsafePointer(silence) }
@@ -211,8 +212,17 @@ extension AlsaDevice {
             _ = recover(Int32(waiting), frames: frames, now: t)
             waiting = 0
         }
-        // Skip a backlog (the graph was late, or runs slower than the card).
-        var skip = waiting - 2 * frames
+        // Read only once a cycle and a half waits, so every later cycle finds a whole cycle
+        // even when it runs a little early against the card's clock; until then, silence.
+        if !capturePrimed {
+            if waiting < frames + frames / 2 {
+                for ch in 0..<graphChannels { channel(ch).update(repeating: 0, count: frames) }
+                return
+            }
+            capturePrimed = true
+        }
+        // Skip a backlog beyond three cycles (the graph was late, or runs slower than the card).
+        var skip = waiting - 3 * frames
         while skip > 0 {
             let n = pcm.read(into: UnsafePointer(table), destinationOffset: 0, frameCount: min(skip, frames), configuration: c, scratch: scratch!)
             if n <= 0 { break }
@@ -231,7 +241,10 @@ extension AlsaDevice {
         framesSinceStart += done
         transferredFrames.wrappingIncrement(by: done, ordering: .relaxed)
         if done < frames {
+            // The card ran dry: fill with silence, and wait for the backlog again.
             for ch in 0..<graphChannels { (channel(ch) + done).update(repeating: 0, count: frames - done) }
+            droppedFrames.wrappingIncrement(by: frames - done, ordering: .relaxed)
+            capturePrimed = false
         }
     }
 

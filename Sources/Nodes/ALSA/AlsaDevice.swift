@@ -100,6 +100,8 @@ public final class AlsaDevice: @unchecked Sendable {
     /// The last time something was linked to the node (suspend-on-idle).
     var lastActiveNanos: Int64 = 0
     var isSuspendedForIdle = false
+    /// Capture: a cycle and a half had gathered before the first read (see `capture`).
+    var capturePrimed = false
     var estimator = RateEstimator()
     var fillControl = FillController()
     /// Follower playback: the graph's rate against the system clock, and frames it gave.

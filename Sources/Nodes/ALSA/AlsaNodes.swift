@@ -44,6 +44,11 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
     /// silence, so a new stream starts without a click), then suspends.
     public override func wantsCycles(linkedInputCount: Int) -> Bool { device.wantsCycles(linked: linkedInputCount > 0) }
 
+    /// [any] What the card has queued, by its last `snd_pcm_delay`.
+    public override var externalLatencyNanos: Int64 {
+        Int64(device.delayFrames) * 1_000_000_000 / Int64(max(device.configuration?.sampleRate ?? 48_000, 1))
+    }
+
     public override var properties: [(String, String)] {
         device.properties + [("role", driver == nil ? "follower" : "driver")]
             + (driver == nil ? [("resample_ppm", String((device.resampleRatioPPM * 100).rounded() / 100))] : [])
@@ -76,6 +81,11 @@ public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
         let xruns = device.xruns
         defer { reportedXruns = xruns }
         return xruns == reportedXruns ? .ok : .overrun
+    }
+
+    /// [any] What waits in the card to be read, at the last cycle.
+    public override var externalLatencyNanos: Int64 {
+        Int64(device.fillFrames) * 1_000_000_000 / Int64(max(device.configuration?.sampleRate ?? 48_000, 1))
     }
 
     public override var properties: [(String, String)] { device.properties }
