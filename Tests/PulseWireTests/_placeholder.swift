@@ -1,1 +1,0 @@
-// placeholder until this module has sources (removed by the integrator)
