@@ -2,10 +2,10 @@
 SWIFT ?= swift
 SCRATCH ?= .build
 # Packages the build, the tests and the benchmarks need; installed when missing.
-BUILD_PACKAGES = pkg-config gcc libsndfile1-dev libasound2-dev libspeexdsp-dev libsoxr-dev
+BUILD_PACKAGES = pkg-config gcc libsndfile1-dev libasound2-dev libsoxr-dev
 TEST_PACKAGES = $(BUILD_PACKAGES) pulseaudio-utils sox libsox-fmt-pulse alsa-utils procps python3 python3-pulsectl \
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-pulseaudio ffmpeg mpv libasound2-plugins
-BENCH_PACKAGES = $(TEST_PACKAGES) stress-ng pulseaudio pipewire pipewire-pulse wireplumber dbus
+BENCH_PACKAGES = $(TEST_PACKAGES) libspeexdsp-dev stress-ng pulseaudio pipewire pipewire-pulse wireplumber dbus
 
 define ensure_packages
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

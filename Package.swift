@@ -22,9 +22,8 @@ let package = Package(
         // libsndfile: WAV file source/sink nodes and test analysis.
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CAsound", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
-        // libspeexdsp: adaptive (fractional) resampling.
-        .systemLibrary(name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
-        // libsoxr: sample-rate conversion for pulse streams (chosen by measurement: Docs/dependencies.md).
+        // libsoxr: sample-rate conversion for pulse streams, and variable-rate resampling for sound
+        // cards that follow another clock (chosen by measurement: Docs/dependencies.md).
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // Test-only malloc interposer; never a dependency of a shipping target.
         .target(name: "CAllocCounter"),

@@ -513,7 +513,7 @@ final class PulseConnection {
         w.cvolume(s.volume)
         w.usec(UInt64(s.queuedBytes) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
         w.usec(UInt64(server.engine.periodNanos / 1000))
-        w.string(s.resampler == nil ? "trivial" : "speex-float-4")
+        w.string(s.resampler == nil ? "trivial" : "soxr-mq")
         w.string("protocol-native.c")
         if version >= 11 { w.bool(s.muted) }
         if version >= 13 { w.proplist(s.properties) }
@@ -534,7 +534,7 @@ final class PulseConnection {
         w.channelMap(s.format.map)
         w.usec(UInt64(s.pending.count) * 1_000_000 / UInt64(max(s.format.bytesPerSecond, 1)))
         w.usec(UInt64(server.engine.periodNanos / 1000))
-        w.string(s.resampler == nil ? "trivial" : "speex-float-4")
+        w.string(s.resampler == nil ? "trivial" : "soxr-mq")
         w.string("protocol-native.c")
         if version >= 13 { w.proplist(s.properties) }
         if version >= 19 { w.bool(s.node.corked.load(ordering: .relaxed)) }

@@ -1,1 +1,0 @@
-#include <speex/speex_resampler.h>
