@@ -1,3 +1,4 @@
+import Glibc
 import Graph
 import Logging
 import Nodes
@@ -28,6 +29,74 @@ extension Daemon {
                 addOrRetry(type: "alsa-source", name: "alsa_input.\(card.id)", parameters: [("device", card.pcmName(device: dev))])
             }
         }
+    }
+
+    /// Watches the sound device directory (`/dev/snd`, or `$SLUICE_SND_DIR`, and `/dev` for its
+    /// creation) so a card plugged in while the daemon runs gets its nodes, and one unplugged
+    /// while idle loses them. Costs nothing until something changes there.
+    func watchForCards() {
+        let dir = environment["SLUICE_SND_DIR"] ?? "/dev/snd"
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { logger.warning("no hot-plug: inotify_init1 failed (errno \(errno))"); return }
+        let mask = UInt32(IN_CREATE | IN_DELETE | IN_ATTRIB)
+        let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
+        _ = inotify_add_watch(fd, parent.isEmpty ? "/" : parent, UInt32(IN_CREATE | IN_DELETE))
+        _ = inotify_add_watch(fd, dir, mask)   // fails harmlessly while the directory does not exist
+        do {
+            let timer = try TimerFD()
+            rescanTimer = timer
+            _ = try loop.register(fd, events: .readable) { [unowned self] _ in
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while read(fd, &buffer, buffer.count) > 0 {}
+                _ = inotify_add_watch(fd, dir, mask)       // the directory may have just appeared
+                timer.arm(firstNanos: monotonicNanos() + 500_000_000, periodNanos: 0)   // let udev finish
+            }
+            _ = try loop.register(timer.fd, events: .readable) { [unowned self] _ in
+                _ = timer.expirations()
+                rescanCards()
+            }
+            hotplugFD = fd
+        } catch {
+            close(fd)
+            logger.warning("no hot-plug: \(error)")
+        }
+    }
+
+    /// After a change in the device directory: nodes for new cards, none for gone idle ones
+    /// (a card that vanishes mid-stream is noticed by its node first).
+    func rescanCards() {
+        let cards = AlsaDiscovery.cards()
+        logger.info("sound devices changed; \(cards.count) card(s) present")
+        let present = Set(engine.nodeNames)
+        let hasDriver = devices.values.contains { $0.driver != nil }
+        var driverTaken = hasDriver
+        var wanted = Set<String>()
+        for card in cards {
+            if let dev = card.playbackDevices.first {
+                let name = "alsa_output.\(card.id)"
+                wanted.insert(name)
+                if !present.contains(name) && !pendingDevices.contains(where: { $0.name == name }) {
+                    addOrRetry(type: "alsa-sink", name: name, parameters: [("device", card.pcmName(device: dev)), ("driver", driverTaken ? "false" : "true")])
+                    driverTaken = true
+                }
+            }
+            if let dev = card.captureDevices.first {
+                let name = "alsa_input.\(card.id)"
+                wanted.insert(name)
+                if !present.contains(name) && !pendingDevices.contains(where: { $0.name == name }) {
+                    addOrRetry(type: "alsa-source", name: name, parameters: [("device", card.pcmName(device: dev))])
+                }
+            }
+        }
+        for name in devices.keys where (name.hasPrefix("alsa_output.") || name.hasPrefix("alsa_input.")) && !wanted.contains(name) {
+            logger.info("sound card of '\(name)' is gone; removing its node")
+            let removed = engine.snapshot().nodes.first { $0.name == name }
+            detachDevice(name)
+            try? engine.remove(named: name)
+            if let removed, removed.type == "alsa-sink" { pulse?.sinkRemoved(name: name, index: UInt32(removed.id)) }
+            if let removed, removed.type == "alsa-source" { pulse?.sourceRemoved(name: name, index: UInt32(removed.id)) }
+        }
+        pendingDevices.removeAll { !wanted.contains($0.name) && ($0.name.hasPrefix("alsa_output.") || $0.name.hasPrefix("alsa_input.")) }
     }
 
     /// Adds a card node now, or when busy, retries it every 5 s until it opens.

@@ -18,7 +18,7 @@ public final class Daemon {
     let socketPath: String
     private var listener: UnixSocket?
     var pulse: PulseServer?
-    private let environment: [String: String]
+    let environment: [String: String]
     private var signals: SignalFD?
     private var connections: [UInt64: (ControlConnection, EventLoop.Token)] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -29,6 +29,10 @@ public final class Daemon {
     var pendingDevices: [(type: String, name: String, parameters: [(String, String)])] = []
     var retryTimer: TimerFD?
     var retryToken: EventLoop.Token?
+    /// Hot-plug: an inotify watch on the device directory, and a short timer that rescans the
+    /// cards once the burst of events a plug causes is over.
+    var hotplugFD: Int32 = -1
+    var rescanTimer: TimerFD?
 
     /// Builds the engine and every configured node and link. Nothing is started yet.
     public init(config: DaemonConfig, environment: [String: String], logger: Logger, startNanos: Int64) throws(DaemonError) {
@@ -49,7 +53,10 @@ public final class Daemon {
             throw .graph(file: config.source, line: nil, error: error)
         }
         engine.minimumQuantum = config.minimumQuantum
-        if config.alsaAutodetect { addDetectedCards() }
+        if config.alsaAutodetect {
+            addDetectedCards()
+            watchForCards()
+        }
         for spec in config.nodes {
             do {
                 let node = try NodeFactory.make(type: spec.type, name: spec.name, parameters: spec.parameters, format: config.format)

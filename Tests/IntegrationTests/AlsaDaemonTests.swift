@@ -46,6 +46,9 @@ struct AlsaDaemonTests {
         #expect(try d.dump()["driver"]?["kind"]?.stringValue == "alsa")
         let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
         #expect(info.stdout.contains("Default Sink: card"), "\(info.stdout)")
+        let sinks = try runCommand("/usr/bin/pactl", ["list", "sinks"], environment: d.environment)
+        #expect(sinks.stdout.contains("device.api = \"alsa\"") && sinks.stdout.contains("device.string = \"fake\"")
+                && sinks.stdout.contains("device.class = \"sound\""), "\(sinks.stdout)")
 
         let tone = d.root.appendingPathComponent("tone.raw").path
         try writeRaw(stereoSine(frames: 48_000 * 4, freq: 440, amplitude: 8000), to: tone)
@@ -151,6 +154,23 @@ struct AlsaDaemonTests {
         #expect(bad == 0, "\(bad) broken steps in \(body.count) frames")
         let props = try #require(try d.node("mic")?["props"])
         #expect(props["xruns"]?.stringValue == "0")
+    }
+
+    @Test("a change in the sound device directory makes the daemon rescan the cards (hot-plug), and it carries on")
+    func hotplugRescan() throws {
+        let dir = NSTemporaryDirectory() + "sluice-snd-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let snd = dir + "/snd"     // does not exist yet: the daemon watches its parent for it
+        let d = try DaemonHarness(config: "[[node]]\ntype = \"null-sink\"\nname = \"null\"\n", extraEnvironment: ["SLUICE_SND_DIR": snd])
+        defer { d.stop() }
+        try FileManager.default.createDirectory(atPath: snd, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: snd + "/controlC7", contents: nil)
+        usleep(1_500_000)
+        #expect(d.process.isRunning)
+        #expect(try runCommand("/usr/bin/pactl", ["info"], environment: d.environment).status == 0)
+        let log = d.stop()
+        // No real card exists here, so the rescan finds none (and adds nothing).
+        #expect(log.contains("sound devices changed; 0 card(s) present"), "\(log)")
     }
 
     @Test("a config naming an ALSA device that does not exist fails with the file, line and a hint")

@@ -472,8 +472,18 @@ final class PulseConnection {
         w.string("sluice")
         w.u32(0x2 | 0x20 | 0x80 | (s.isCapture ? 0x4 : 0))   // LATENCY | DECIBEL_VOLUME | DYNAMIC_LATENCY (| HARDWARE)
         if version >= 13 {
-            w.proplist([("device.description", Props.string(description)),
-                        ("device.class", Props.string(isMonitor ? "monitor" : s.isCapture ? "sound" : "abstract")), ("sluice.node", Props.string(s.name))])
+            let card = isMonitor ? nil : (try? server.engine.node(named: s.name)).flatMap { $0.typeName.hasPrefix("alsa-") ? $0 : nil }
+            var props: [(String, [UInt8])] = [("device.description", Props.string(description)),
+                        ("device.class", Props.string(isMonitor ? "monitor" : card != nil ? "sound" : "abstract")), ("sluice.node", Props.string(s.name))]
+            if let node = card {
+                // A sound card: what PulseAudio's ALSA sinks report (device.api, device.string, alsa.*).
+                let facts = node.properties
+                props += [("device.api", Props.string("alsa"))]
+                if let pcm = facts.first(where: { $0.0 == "device" })?.1 { props.append(("device.string", Props.string(pcm))) }
+                props += facts.filter { $0.0.hasPrefix("alsa.") }.map { ($0.0, Props.string($0.1)) }
+                if let name = facts.first(where: { $0.0 == "alsa.card_name" })?.1 { props.append(("device.product.name", Props.string(name))) }
+            }
+            w.proplist(props)
             w.usec(latency)
         }
         if version >= 15 {

@@ -108,11 +108,15 @@ public final class AlsaDevice: @unchecked Sendable {
     var graphEstimator = RateEstimator()
     var graphFrames = 0
 
+    /// The card behind the PCM (found when the device is made), for the pulse side's proplist.
+    public let card: AlsaCard?
+
     public init(pcm: AlsaPCM, headroomPeriods: Int, clockScale: Double = 1, suspendAfterNanos: Int64 = 5_000_000_000) throws(AlsaError) {
         self.pcm = pcm
         self.headroomPeriods = headroomPeriods
         self.clockScale = clockScale
         self.suspendAfterNanos = suspendAfterNanos
+        card = pcm.cardIndex.flatMap { AlsaDiscovery.card(index: $0) }
         do { statusChanged = try EventFD() } catch {
             throw .setupFailed(device: pcm.name, step: "creating the status eventfd", code: -error.rawValue)
         }
@@ -222,6 +226,7 @@ public final class AlsaDevice: @unchecked Sendable {
     /// [control] Introspection shared by the sink and source nodes.
     var properties: [(String, String)] {
         var result: [(String, String)] = [("device", pcm.name), ("pcm_type", pcm.typeName), ("state", state.description)]
+        result += card?.properties ?? []
         if let c = configuration {
             result += [("format", c.sampleFormat.rawValue), ("access", c.access.rawValue), ("rate", String(c.sampleRate)),
                        ("device_channels", String(c.channelCount)), ("period_frames", String(c.periodFrames)),

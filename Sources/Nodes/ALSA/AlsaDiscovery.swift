@@ -26,6 +26,9 @@ public struct AlsaCard: Sendable, Equatable {
 /// Enumerates the cards through the control interface (`snd_card_next`, `snd_ctl_card_info`,
 /// `snd_ctl_pcm_next_device`). [control]
 public enum AlsaDiscovery {
+    /// The card with this index, if the kernel has it.
+    public static func card(index: Int) -> AlsaCard? { cards().first { $0.index == index } }
+
     public static func cards() -> [AlsaCard] {
         _ = sluice_alsa_silence_errors()
         var result: [AlsaCard] = []

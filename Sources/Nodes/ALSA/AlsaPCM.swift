@@ -84,6 +84,18 @@ public final class AlsaPCM: @unchecked Sendable {
         return AlsaPCM(name: name, stream: stream, handle: pcm, configTree: tree)
     }
 
+    /// The sound card this PCM ends on (`snd_pcm_info_get_card`), or nil for a PCM with no
+    /// card behind it (null, file, ioplug plugins). [control]
+    public var cardIndex: Int? {
+        guard let handle else { return nil }
+        var info: OpaquePointer?
+        guard snd_pcm_info_malloc(&info) >= 0, let info else { return nil }
+        defer { snd_pcm_info_free(info) }
+        guard snd_pcm_info(handle, info) >= 0 else { return nil }
+        let card = snd_pcm_info_get_card(info)
+        return card >= 0 ? Int(card) : nil
+    }
+
     /// libasound's name for the PCM's plugin type ("HW", "FILE", "IOPLUG", ...). [control]
     public var typeName: String {
         guard let handle else { return "closed" }
