@@ -72,6 +72,10 @@ open class AudioNode: @unchecked Sendable {
         throw .unknownParameter(node: self.name, parameter: name, available: parameters.map(\.name))
     }
 
+    /// [control] The largest quantum this node can take (a sound card: its period), or nil for
+    /// any. The engine never runs cycles longer than the smallest of these.
+    open var maximumQuantum: Int? { nil }
+
     /// [any] Time between this node and the outside world that the graph does not see: a
     /// sound card's queue (playback) or what waits in it (capture). Clients are told it as part
     /// of their latency.

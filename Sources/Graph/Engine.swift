@@ -69,7 +69,7 @@ public final class Engine {
     public init(format: GraphFormat, driver: Driver) throws(GraphError) {
         precondition(GraphFormat.quantumRange.contains(format.quantum), "quantum is validated by the config loader")
         self.format = format
-        self.quantum = format.quantum
+        self.quantum = format.defaultQuantum
         do { core = try RealtimeCore() } catch { throw .resourceFailure(what: "create eventfds for the RT thread", errno: error) }
         var counter = 0
         let nextID: () -> Int = { counter += 1; return counter }
@@ -89,6 +89,7 @@ public final class Engine {
         var mixes: [PortBuffer] = []
         for _ in node.inputPortNames { mixes.append(try allocator.allocate()) }
         _ = try model.add(node, outputBuffers: outputs, mixBuffers: mixes)
+        quantum = min(quantum, nodeQuantumCap)   // a sound card caps the cycle at its period
         publish()
     }
 
@@ -185,12 +186,17 @@ public final class Engine {
     /// cycle boundary on; the timer driver re-arms at the new period. Returns the quantum in force.
     @discardableResult
     public func setQuantum(_ frames: Int) -> Int {
-        let q = min(max(frames, min(minimumQuantum, format.quantum)), format.quantum)
+        let q = min(max(frames, min(minimumQuantum, format.quantum)), format.quantum, nodeQuantumCap)
         if q != quantum {
             quantum = q
             publish()
         }
         return quantum
+    }
+
+    /// The largest quantum every node can take (a sound card's period), or `format.quantum`.
+    var nodeQuantumCap: Int {
+        model.records.values.reduce(format.quantum) { min($0, $1.node.maximumQuantum ?? Int.max) }
     }
 
     /// The period of the quantum in force.

@@ -1,17 +1,22 @@
 /// The format every audio port of a graph carries: one channel of 32-bit float at `sampleRate`.
 public struct GraphFormat: Sendable, Equatable {
     public var sampleRate: Int
-    /// Frames per cycle (the quantum). 32...8192.
+    /// The largest quantum (frames per cycle) the graph may run at: buffers are sized for it.
+    /// 32...8192.
     public var quantum: Int
+    /// The quantum cycles run at unless clients need less latency, or all of them allow more
+    /// (up to `quantum`). Sound cards size their period by it.
+    public var defaultQuantum: Int
     /// Default channel layout for nodes that don't say otherwise (port suffixes: FL, FR, ...).
     public var channelNames: [String]
 
     public static let quantumRange = 32...8192
     public static let sampleRateRange = 8000...384_000
 
-    public init(sampleRate: Int = 48_000, quantum: Int = 1024, channelNames: [String] = ["FL", "FR"]) {
+    public init(sampleRate: Int = 48_000, quantum: Int = 1024, channelNames: [String] = ["FL", "FR"], defaultQuantum: Int? = nil) {
         self.sampleRate = sampleRate
         self.quantum = quantum
+        self.defaultQuantum = min(defaultQuantum ?? quantum, quantum)
         self.channelNames = channelNames
     }
 

@@ -48,7 +48,8 @@ public enum ConfigLoader {
                     case "quantum": if let v = integer(e, "graph.quantum", GraphFormat.quantumRange) { config.format.quantum = v }
                     case "channels": if let v = integer(e, "graph.channels", 1...32) { config.format.channelNames = GraphFormat.channelNames(count: v) }
                     case "min_quantum": if let v = integer(e, "graph.min_quantum", GraphFormat.quantumRange) { config.minimumQuantum = v }
-                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "min_quantum", "channels"])
+                    case "max_quantum": if let v = integer(e, "graph.max_quantum", GraphFormat.quantumRange) { config.maximumQuantum = v }
+                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "min_quantum", "max_quantum", "channels"])
                     }
                 }
             case "realtime":

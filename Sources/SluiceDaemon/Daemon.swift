@@ -49,7 +49,7 @@ public final class Daemon {
             case .freewheel: FreewheelDriver()
             }
         } catch { throw .system(what: "create the timer", errno: error) }
-        do { engine = try Engine(format: config.format, driver: driver) } catch {
+        do { engine = try Engine(format: config.engineFormat, driver: driver) } catch {
             throw .graph(file: config.source, line: nil, error: error)
         }
         engine.minimumQuantum = config.minimumQuantum

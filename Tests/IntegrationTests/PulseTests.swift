@@ -159,6 +159,27 @@ struct PulseTests {
         }
     }
 
+    @Test("streams with deep buffers let the quantum grow to max_quantum; a low-latency stream brings it down; with none it is the configured one")
+    func quantumFollowsStreams() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("t.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 3, freq: 440, amplitude: 8000), to: sig)
+        func quantum() throws -> Int { Int(try d.dump()["graph"]?["quantum"]?.intValue ?? 0) }
+        #expect(try quantum() == 1024)
+        let deep = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+        try d.waitUntil(timeout: 5) { try quantum() == 4096 }
+        let quick = try Background("/usr/bin/pacat", ["--latency-msec=10", "--format=s16le", "--rate=48000", "--channels=2", "--raw", sig],
+                                   environment: d.environment)
+        try d.waitUntil(timeout: 5) { try quantum() <= 256 }
+        for p in [deep, quick] {
+            let deadline = Date().addingTimeInterval(15)
+            while p.process.isRunning && Date() < deadline { usleep(20_000) }
+            #expect(!p.process.isRunning && p.process.terminationStatus == 0)
+        }
+        try d.waitUntil(timeout: 5) { try quantum() == 1024 }
+    }
+
     @Test("pacat --latency-msec=10 is granted at most 10 ms, the graph follows with a smaller quantum, and it plays without underruns")
     func lowLatency() throws {
         let d = try DaemonHarness(config: nil)

@@ -147,7 +147,9 @@ public final class PulseServer {
     /// instead rewinds and wakes per client.
     func updateQuantum() {
         let rate = UInt64(engine.format.sampleRate)
-        var frames = engine.format.quantum
+        // With no stream: the configured quantum. With streams: as long as every one of them
+        // allows (up to `max_quantum`): deep client buffers then cost fewer wake-ups.
+        var frames = playbackStreams.isEmpty && recordStreams.isEmpty ? engine.format.defaultQuantum : engine.format.quantum
         for s in playbackStreams { frames = min(frames, Int(s.metrics.configuredLatencyMicros * rate / 1_000_000)) }
         for s in recordStreams where s.metrics.configuredLatencyMicros > 0 {
             frames = min(frames, Int(s.metrics.configuredLatencyMicros * rate / 1_000_000))

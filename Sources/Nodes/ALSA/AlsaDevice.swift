@@ -126,11 +126,11 @@ public final class AlsaDevice: @unchecked Sendable {
     /// a conversion buffer of one device buffer, silence, and the channel tables. [control]
     func configure(format: GraphFormat, channelCount: Int, adaptive: Bool = false) throws(AlsaError) {
         let config = try pcm.configure(sampleRate: format.sampleRate, channelCount: channelCount,
-                                       periodFrames: format.quantum, headroomPeriods: headroomPeriods)
+                                       periodFrames: format.defaultQuantum, headroomPeriods: headroomPeriods)
         freeBuffers()
         configuration = config
-        quantum = format.quantum
-        let q = format.quantum
+        quantum = format.defaultQuantum
+        let q = format.defaultQuantum
         targetFillFrames = pcm.stream == .playback ? max(q / 2, config.bufferFrames - q - q / 2) : q + q / 2
         let maxFrames = max(config.bufferFrames, q)
         scratch = UnsafeMutableRawPointer.allocate(

@@ -44,6 +44,9 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
     /// silence, so a new stream starts without a click), then suspends.
     public override func wantsCycles(linkedInputCount: Int) -> Bool { device.wantsCycles(linked: linkedInputCount > 0) }
 
+    /// The card's period: its buffer holds only a few of them.
+    public override var maximumQuantum: Int? { device.quantum > 0 ? device.quantum : nil }
+
     /// [any] What the card has queued, by its last `snd_pcm_delay`.
     public override var externalLatencyNanos: Int64 {
         Int64(device.delayFrames) * 1_000_000_000 / Int64(max(device.configuration?.sampleRate ?? 48_000, 1))
@@ -82,6 +85,8 @@ public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
         defer { reportedXruns = xruns }
         return xruns == reportedXruns ? .ok : .overrun
     }
+
+    public override var maximumQuantum: Int? { device.quantum > 0 ? device.quantum : nil }
 
     /// [any] What waits in the card to be read, at the last cycle.
     public override var externalLatencyNanos: Int64 {
