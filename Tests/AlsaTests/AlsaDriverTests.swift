@@ -20,7 +20,7 @@ struct AlsaDriverTests {
     func rateEstimateSettles() throws {
         let speed = 10.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 ppm 300 virtual_speed \(speed)")])
-        let rig = try AlsaRig(config: config, headroom: 4, clockScale: speed)
+        let rig = try AlsaRig(config: config, headroom: 6, clockScale: speed)
         try rig.linkAll()
         try rig.engine.start(realtimePriority: 80)
         defer { rig.engine.stop() }
@@ -42,7 +42,7 @@ struct AlsaDriverTests {
         let dir = FakeCard.scratch("xrun")
         let speed = 10.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 virtual_speed \(speed) xrun_file \"\(dir)/xrun\"")])
-        let rig = try AlsaRig(config: config, clockScale: speed)
+        let rig = try AlsaRig(config: config, headroom: 6, clockScale: speed)
         try rig.linkAll()
         try rig.engine.start(realtimePriority: 80)
         defer { rig.engine.stop() }
@@ -63,7 +63,7 @@ struct AlsaDriverTests {
     func suspendAndResume() throws {
         let speed = 5.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 virtual_speed \(speed)")])
-        let rig = try AlsaRig(config: config, clockScale: speed, suspendAfter: 0.3)
+        let rig = try AlsaRig(config: config, headroom: 4, clockScale: speed, suspendAfter: 0.3)
         try rig.linkAll()
         try rig.engine.start(realtimePriority: 80)
         defer { rig.engine.stop() }
@@ -140,7 +140,7 @@ struct AlsaFollowerTests {
         let speed = 10.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 format \"FLOAT_LE\" virtual_speed \(speed)")])
             + "pcm.tap { type file slave.pcm \"card\" file \"\(dir)/out.raw\" format \"raw\" }\n"
-        let rig = try AlsaRig(config: config, driverName: "tap", clockScale: speed,
+        let rig = try AlsaRig(config: config, driverName: "tap", headroom: 6, clockScale: speed,
                               source: FileSourceNode(name: "player", channels: ["FL", "FR"], path: wav))
         #expect(rig.sink.device.configuration?.sampleFormat == .float32)
         try rig.linkAll()
