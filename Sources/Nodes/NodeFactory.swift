@@ -11,7 +11,7 @@ public enum NodeFactory {
         ("file-sink", "writes a WAV file (libsndfile): path, format (float|s16|s24), frames (0 = unlimited), channels"),
         ("file-source", "plays a sound file (libsndfile): path, loop, channels"),
         ("alsa-sink", "a sound card's playback PCM (libasound): device (an ALSA PCM name, e.g. hw:0,0, plughw:CARD=PCH,DEV=0, or one from your ALSA config), driver (true: the card clocks the graph; false: it follows by adaptive resampling), headroom (periods, 2), suspend_after (seconds idle, 5), channels"),
-        ("alsa-source", "a sound card's capture PCM (libasound): device, headroom, channels"),
+        ("alsa-source", "a sound card's capture PCM (libasound): device, follow (true: resample to the driving clock; false: the card shares it, e.g. the driving card's own input), headroom, channels"),
     ]
 
     /// Parameters of the ALSA device types, checked and removed from `params`.
@@ -22,6 +22,7 @@ public enum NodeFactory {
         var suspendAfter = 5.0
         var clockScale = 1.0
         var priority = 100
+        var follows = true
 
         init(_ params: inout [String: String], name: String) throws(GraphError) {
             if let d = params.removeValue(forKey: "device") {
@@ -33,6 +34,12 @@ public enum NodeFactory {
                     throw .invalidParameter(node: name, parameter: "driver", value: v, expected: "true or false")
                 }
                 isDriver = b
+            }
+            if let v = params.removeValue(forKey: "follow") {
+                guard let b = ["true": true, "false": false, "1": true, "0": false][v] else {
+                    throw .invalidParameter(node: name, parameter: "follow", value: v, expected: "true or false")
+                }
+                follows = b
             }
             if let v = params.removeValue(forKey: "headroom") { headroom = try ParameterParse.integer(v, node: name, parameter: "headroom", in: 1...16) }
             if let v = params.removeValue(forKey: "priority") { priority = try ParameterParse.integer(v, node: name, parameter: "priority", in: 11...999) }
@@ -95,7 +102,7 @@ public enum NodeFactory {
         case "alsa-sink", "alsa-source":
             let a = try AlsaParameters(&params, name: name)
             if let extra = params.keys.sorted().first {
-                throw .unknownParameter(node: name, parameter: extra, available: ["device", "driver", "headroom", "suspend_after", "priority", "channels"])
+                throw .unknownParameter(node: name, parameter: extra, available: ["device", "driver", "follow", "headroom", "suspend_after", "priority", "channels"])
             }
             guard openDevices else { return AudioNode(name: name, typeName: type, inputPortNames: [], outputPortNames: []) }
             let stream: AlsaStream = type == "alsa-sink" ? .playback : .capture
@@ -105,7 +112,7 @@ public enum NodeFactory {
                                             suspendAfterNanos: Int64(a.suspendAfter * 1e9))
                 node = stream == .playback
                     ? try AlsaSinkNode(name: name, channels: channels, device: device, isDriver: a.isDriver, driverPriority: a.priority)
-                    : AlsaSourceNode(name: name, channels: channels, device: device)
+                    : AlsaSourceNode(name: name, channels: channels, device: device, follows: a.follows)
             } catch {
                 throw .nodeSetupFailed(node: name, reason: error.description)
             }

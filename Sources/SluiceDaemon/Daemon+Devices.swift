@@ -19,6 +19,7 @@ extension Daemon {
         }
         var driverTaken = false
         for card in cards {
+            let drives = !driverTaken && !card.playbackDevices.isEmpty
             logger.info("sound card \(card.index): \(card.id) (\(card.longName)), playback devices \(card.playbackDevices), capture devices \(card.captureDevices)")
             if let dev = card.playbackDevices.first {
                 addOrRetry(type: "alsa-sink", name: "alsa_output.\(card.id)",
@@ -26,7 +27,9 @@ extension Daemon {
                 driverTaken = true
             }
             if let dev = card.captureDevices.first {
-                addOrRetry(type: "alsa-source", name: "alsa_input.\(card.id)", parameters: [("device", card.pcmName(device: dev))])
+                // The driving card's own input shares its clock; every other card's is resampled.
+                addOrRetry(type: "alsa-source", name: "alsa_input.\(card.id)",
+                           parameters: [("device", card.pcmName(device: dev)), ("follow", drives ? "false" : "true")])
             }
         }
     }

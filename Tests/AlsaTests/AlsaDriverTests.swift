@@ -87,12 +87,19 @@ struct AlsaDriverTests {
 
 @Suite("ALSA follower and content")
 struct AlsaFollowerTests {
-    @Test("two cards at −500 and +500 ppm, one driving and one following: the follower's fill stays bounded over 10 minutes of device time")
+    @Test("two cards at −500 and +500 ppm, one driving and one following: the follower's fill stays bounded over 10 minutes of device time; a +500 ppm capture card follows too, without a gap")
     func followerStaysInSync() throws {
         let speed = 10.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 ppm -500 virtual_speed \(speed)"),
-                                      ("card2", "rate 48000 channels 2 ppm 500 virtual_speed \(speed)")])
+                                      ("card2", "rate 48000 channels 2 ppm 500 virtual_speed \(speed)"),
+                                      ("mic", "rate 48000 channels 2 ppm 500 virtual_speed \(speed)")])
         let rig = try AlsaRig(config: config, followerName: "card2", headroom: 6, clockScale: speed)
+        let micPCM = try AlsaPCM.open(name: "mic", configText: config, stream: .capture)
+        let mic = AlsaSourceNode(name: "mic", channels: ["FL", "FR"],
+                                 device: try AlsaDevice(pcm: micPCM, headroomPeriods: 6, clockScale: speed), follows: true)
+        try rig.engine.add(mic)
+        try rig.engine.add(NullSinkNode(name: "micsink", channels: ["FL", "FR"]))
+        _ = try rig.engine.link(node: "mic", to: "micsink")
         try rig.linkAll()
         try rig.engine.start(realtimePriority: 80)
         defer { rig.engine.stop() }
@@ -102,6 +109,8 @@ struct AlsaFollowerTests {
         follower.resetFillRange()
         let played = follower.framesTransferred
         let given = rig.sink.device.framesTransferred
+        let micDropped = mic.device.framesDropped
+        let micTaken = mic.device.framesTransferred
         // Sample the fill every 10 ms (0.2 s of device time) for 10 minutes of device time.
         var samples: [Int] = []
         let end = monotonicNanos() + Int64(600 / speed * 1e9)
@@ -126,6 +135,13 @@ struct AlsaFollowerTests {
         #expect(abs(stretch - 1000.5) < 75, "the follower played \(stretch) ppm more than the driver; \(report)")
         #expect(abs(follower.resampleRatioPPM - 1000.5) < 200, "resampling at \(follower.resampleRatioPPM) ppm now")
         #expect(follower.framesTransferred - played > 48_000 * 590)
+        // The capture card: no padded or skipped frame after settling, no xrun, and it gave
+        // 1.0005 / 0.9995 times what the graph took.
+        let micReport = "mic: dropped \(mic.device.framesDropped - micDropped), xruns \(mic.device.xruns), resampling \(mic.device.resampleRatioPPM) ppm"
+        #expect(mic.device.framesDropped == micDropped, "\(micReport)")
+        #expect(mic.device.xruns == 0, "\(micReport)")
+        let micStretch = (Double(mic.device.framesTransferred - micTaken) / Double(rig.sink.device.framesTransferred - given) - 1) * 1e6
+        #expect(abs(micStretch - 1000.5) < 75, "the capture card gave \(micStretch) ppm more than the graph took; \(micReport)")
     }
 
     @Test("the file plugin receives exactly the samples played, bit for bit in float")
@@ -163,12 +179,18 @@ struct AlsaFollowerTests {
 
 @Suite("ALSA realtime path")
 struct AlsaRealtimeTests {
-    @Test("a driving card and a resampling follower: 4,000 cycles allocate nothing on the RT thread")
+    @Test("a driving card, a resampling follower and a resampling capture card: 4,000 cycles allocate nothing on the RT thread")
     func noAllocations() throws {
         let speed = 10.0
         let config = FakeCard.config([("card", "rate 48000 channels 2 ppm -200 virtual_speed \(speed)"),
-                                      ("card2", "rate 48000 channels 2 ppm 200 virtual_speed \(speed)")])
+                                      ("card2", "rate 48000 channels 2 ppm 200 virtual_speed \(speed)"),
+                                      ("mic", "rate 48000 channels 2 ppm 300 virtual_speed \(speed)")])
         let rig = try AlsaRig(config: config, followerName: "card2", quantum: 256, headroom: 6, clockScale: speed)
+        let micPCM = try AlsaPCM.open(name: "mic", configText: config, stream: .capture)
+        let mic = AlsaSourceNode(name: "mic", channels: ["FL", "FR"], device: try AlsaDevice(pcm: micPCM, headroomPeriods: 6, clockScale: speed))
+        try rig.engine.add(mic)
+        try rig.engine.add(NullSinkNode(name: "micsink", channels: ["FL", "FR"]))
+        _ = try rig.engine.link(node: "mic", to: "micsink")
         try rig.linkAll()
         let core = rig.engine.core
         let counts = ManagedAtomic<UInt64>(UInt64.max)
@@ -186,6 +208,7 @@ struct AlsaRealtimeTests {
         #expect(counts.load(ordering: .acquiring) == 0, "allocations on the RT thread")
         #expect(rig.follower!.device.framesTransferred > 4_000 * 200, "the follower really played")
         #expect(rig.sink.device.framesTransferred > 4_000 * 256)
+        #expect(mic.device.framesTransferred > 4_000 * 200, "the capture card really recorded")
         rig.engine.reclaim()
     }
 }

@@ -109,7 +109,7 @@ struct AlsaDaemonTests {
             [[node]]
             type = "alsa-source"
             name = "mic"
-            params = { device = "fakecap" }
+            params = { device = "fakecap", follow = false }
             """, extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
         defer { d.stop() }
         let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)

@@ -25,7 +25,32 @@ public final class AdaptiveResampler: @unchecked Sendable {
         self.channels = channels
         self.maximumFrames = maximumFrames
         outputCapacity = maximumFrames * 2 + 256
-        _ = soxr_set_io_ratio(s, 1, 0)
+        warmUp()
+    }
+
+    /// [control] soxr sets up its filters lazily, and differently when it speeds up and when it
+    /// slows down; running silence through both regimes here makes it allocate everything now,
+    /// not on the RT thread the first time a ratio crosses 1 (counted by `AlsaRealtimeTests`).
+    private func warmUp() {
+        let input = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: channels)
+        let output = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: channels)
+        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: maximumFrames)
+        zeros.initialize(repeating: 0, count: maximumFrames)
+        var buffers: [UnsafeMutablePointer<Float>] = []
+        for c in 0..<channels {
+            input[c] = UnsafePointer(zeros)
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: outputCapacity)
+            buffers.append(b)
+            output[c] = b
+        }
+        for ratio in [0.99, 1.01, 0.995, 1.005, 1.0] {
+            _ = soxr_set_io_ratio(state, 1 / ratio, 0)
+            for _ in 0..<8 { _ = process(UnsafePointer(input), frameCount: maximumFrames, into: UnsafePointer(output)) }
+        }
+        for b in buffers { b.deallocate() }
+        zeros.deallocate()
+        input.deallocate()
+        output.deallocate()
     }
 
     /// [rt] From now on, produce `ratio` output frames per input frame, slewing over `slew`
@@ -40,10 +65,18 @@ public final class AdaptiveResampler: @unchecked Sendable {
     @inline(__always)
     public func process(_ input: UnsafePointer<UnsafePointer<Float>>, frameCount: Int,
                         into output: UnsafePointer<UnsafeMutablePointer<Float>>) -> Int {
+        process(input, frameCount: frameCount, into: output, outputLimit: outputCapacity).produced
+    }
+
+    /// [rt] As above, producing at most `outputLimit` frames; also says how many input frames
+    /// soxr took (it may leave some when the output is full).
+    @inline(__always)
+    public func process(_ input: UnsafePointer<UnsafePointer<Float>>, frameCount: Int,
+                        into output: UnsafePointer<UnsafeMutablePointer<Float>>, outputLimit: Int) -> (used: Int, produced: Int) {
         var used = 0, produced = 0
         _ = soxr_process(state, UnsafeRawPointer(input), frameCount, &used,
-                         UnsafeMutableRawPointer(mutating: output), outputCapacity, &produced)
-        return produced
+                         UnsafeMutableRawPointer(mutating: output), min(outputLimit, outputCapacity), &produced)
+        return (used, produced)
     }
 
     /// [rt] Frames of delay in the filter now.

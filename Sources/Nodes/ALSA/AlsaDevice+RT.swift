@@ -56,6 +56,8 @@ extension AlsaDevice {
         }
         framesSinceStart = 0
         capturePrimed = false
+        stagingCount = 0
+        inputCarry = 0
         if pcm.stream == .playback {
             let table = playbackTable!
             for ch in 0..<c.channelCount { table[ch] = UnsafePointer(silence) }
@@ -221,6 +223,11 @@ extension AlsaDevice {
             }
             capturePrimed = true
         }
+        if let resampler, let staging {
+            captureResampled(channel, graphChannels: graphChannels, frames: frames, waiting: waiting, now: now,
+                             resampler: resampler, staging: staging, configuration: c)
+            return
+        }
         // Skip a backlog beyond three cycles (the graph was late, or runs slower than the card).
         var skip = waiting - 3 * frames
         while skip > 0 {
@@ -245,6 +252,55 @@ extension AlsaDevice {
             for ch in 0..<graphChannels { (channel(ch) + done).update(repeating: 0, count: frames - done) }
             droppedFrames.wrappingIncrement(by: frames - done, ordering: .relaxed)
             capturePrimed = false
+        }
+    }
+
+    /// [rt] Capture of one cycle by a card that follows another clock: take from the card what
+    /// the rate ratio says this cycle needs (kept near a cycle and a half of backlog by the same
+    /// estimates and trim as a follower sink), and resample it to exactly `frames`.
+    private func captureResampled(_ channel: (Int) -> UnsafeMutablePointer<Float>, graphChannels: Int, frames: Int, waiting: Int,
+                                  now: Int64, resampler: AdaptiveResampler,
+                                  staging: UnsafeMutablePointer<UnsafeMutablePointer<Float>>, configuration c: AlsaConfiguration) {
+        graphFrames += frames
+        graphEstimator.update(position: Double(graphFrames), seconds: deviceSeconds(now))
+        // Output frames per device frame: the graph's rate over the card's, trimmed by the backlog.
+        let feedForward = estimator.updates > 32 && graphEstimator.updates > 32 ? graphEstimator.rate / estimator.rate : 1
+        let trim = fillControl.update(fill: Double(waiting), target: Double(frames + frames / 2), quantum: Double(frames))
+        let ratio = feedForward * trim
+        resampler.setRatio(ratio, slew: frames)
+        ratioBits.store(((ratio - 1) * 1_000_000).bitPattern, ordering: .relaxed)
+        // Device frames this cycle consumes, fractions carried over.
+        let exact = Double(frames) / ratio + inputCarry
+        var want = Int(exact)
+        inputCarry = exact - Double(want)
+        want = min(want, stagingCapacity - stagingCount)
+        let table = captureTable!
+        var read = 0
+        var attempts = 0
+        while read < want && attempts < 4 {
+            attempts += 1
+            for ch in 0..<c.channelCount { table[ch] = staging[ch] }
+            let n = pcm.read(into: UnsafePointer(table), destinationOffset: stagingCount + read, frameCount: want - read,
+                             configuration: c, scratch: scratch!)
+            if n > 0 { read += n; continue }
+            if n == -Int(EAGAIN) || n == 0 { break }
+            guard recover(Int32(n), frames: frames, now: now) else { break }
+        }
+        framesSinceStart += read
+        transferredFrames.wrappingIncrement(by: read, ordering: .relaxed)
+        stagingCount += read
+        // Resample straight into the graph's outputs (device channels beyond go to `discard`).
+        let out = captureTable!
+        for ch in 0..<c.channelCount { out[ch] = ch < graphChannels ? channel(ch) : discard! }
+        let (used, produced) = resampler.process(UnsafeRawPointer(staging).assumingMemoryBound(to: UnsafePointer<Float>.self),
+                                                 frameCount: stagingCount, into: UnsafePointer(out), outputLimit: frames)
+        if used > 0 && used < stagingCount {
+            for ch in 0..<c.channelCount { staging[ch].update(from: staging[ch] + used, count: stagingCount - used) }
+        }
+        stagingCount -= min(used, stagingCount)
+        if produced < frames {
+            for ch in 0..<graphChannels { (channel(ch) + produced).update(repeating: 0, count: frames - produced) }
+            droppedFrames.wrappingIncrement(by: frames - produced, ordering: .relaxed)
         }
     }
 

@@ -62,6 +62,12 @@ public final class AlsaDevice: @unchecked Sendable {
     var resampler: AdaptiveResampler?
     var resampledTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>?
     var resampledCapacity = 0
+    /// Capture follower only: device frames waiting for the resampler, one buffer per channel.
+    var staging: UnsafeMutablePointer<UnsafeMutablePointer<Float>>?
+    var stagingCapacity = 0
+    var stagingCount = 0
+    /// Fractional input frames carried between cycles.
+    var inputCarry = 0.0
 
     // Shared with the control side.
     let stateCode = ManagedAtomic<Int>(AlsaDeviceState.prepared.rawValue)
@@ -147,6 +153,21 @@ public final class AlsaDevice: @unchecked Sendable {
         let capture = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: config.channelCount)
         capture.initialize(repeating: sink, count: config.channelCount)
         captureTable = capture
+        if adaptive && pcm.stream == .capture {
+            // Capture follower: device frames gather in `staging` before the resampler.
+            guard let r = AdaptiveResampler(channels: config.channelCount, maximumFrames: 2 * q) else {
+                throw .setupFailed(device: pcm.name, step: "creating the adaptive resampler", code: -ENOMEM)
+            }
+            resampler = r
+            stagingCapacity = 4 * q
+            let st = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: config.channelCount)
+            for ch in 0..<config.channelCount {
+                let b = UnsafeMutablePointer<Float>.allocate(capacity: stagingCapacity)
+                b.initialize(repeating: 0, count: stagingCapacity)
+                st[ch] = b
+            }
+            staging = st
+        }
         if adaptive && pcm.stream == .playback {
             guard let r = AdaptiveResampler(channels: config.channelCount, maximumFrames: q) else {
                 throw .setupFailed(device: pcm.name, step: "creating the adaptive resampler", code: -ENOMEM)
@@ -175,6 +196,11 @@ public final class AlsaDevice: @unchecked Sendable {
             t.deallocate()
         }
         resampledTable = nil
+        if let t = staging, let c = configuration?.channelCount {
+            for i in 0..<c { t[i].deallocate() }
+            t.deallocate()
+        }
+        staging = nil
         resampler = nil
         scratch = nil; silence = nil; discard = nil; playbackTable = nil; captureTable = nil
     }

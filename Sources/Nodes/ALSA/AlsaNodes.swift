@@ -63,14 +63,18 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
 /// A sound card's capture PCM as a graph source: one output port per graph channel.
 public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
     public let device: AlsaDevice
+    /// Resample to follow the driving clock (a card other than the driver's); false for a card
+    /// that shares the driver's clock (its own capture side).
+    public let follows: Bool
 
-    public init(name: String, channels: [String], device: AlsaDevice) {
+    public init(name: String, channels: [String], device: AlsaDevice, follows: Bool = true) {
         self.device = device
+        self.follows = follows
         super.init(name: name, typeName: "alsa-source", inputPortNames: [], outputPortNames: channels.map { "capture_\($0)" })
     }
 
     public override func prepare(format: GraphFormat, waker: EventFD) throws(GraphError) {
-        do { try device.configure(format: format, channelCount: outputPortNames.count) } catch {
+        do { try device.configure(format: format, channelCount: outputPortNames.count, adaptive: follows) } catch {
             throw .nodeSetupFailed(node: name, reason: error.description)
         }
     }
