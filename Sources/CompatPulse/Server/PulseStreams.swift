@@ -118,12 +118,17 @@ final class PlaybackStream {
     private func convert(_ bytes: UnsafeRawBufferPointer) -> Int {
         let frames = bytes.count / format.frameSize
         let samples = frames * format.channels
-        if decoded.count < samples { decoded = [Float](repeating: 0, count: samples) }
-        decoded.withUnsafeMutableBufferPointer { format.encoding.decode(bytes, count: samples, into: $0.baseAddress!) }
         if remix.isIdentity && resampler == nil {
-            let written = decoded.withUnsafeBufferPointer { node.ring.write($0.baseAddress!, count: samples) }
+            // The common case: decode straight into the ring's free space, no copy.
+            let bytesPerSample = format.encoding.bytesPerSample
+            let encoding = format.encoding
+            let written = node.ring.produce(count: samples) { destination, offset, length in
+                encoding.decode(UnsafeRawBufferPointer(rebasing: bytes[(offset * bytesPerSample)...]), count: length, into: destination)
+            }
             return (samples - written) / max(format.channels, 1) * format.frameSize
         }
+        if decoded.count < samples { decoded = [Float](repeating: 0, count: samples) }
+        decoded.withUnsafeMutableBufferPointer { format.encoding.decode(bytes, count: samples, into: $0.baseAddress!) }
         var graph = remix.apply(Array(decoded[0..<samples]), frames: frames)
         if let resampler {
             var out: [Float] = []

@@ -10,18 +10,32 @@ extension PlaybackStreamNode {
             for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) }
             return .ok
         }
-        let got = ring.read(into: scratch, count: frames * channelCount) / channelCount
+        let cc = channelCount
+        // This cycle's gain ramp per channel (start, then step), computed once: the ring may
+        // hand its data over in two regions. `scratch` holds quantum × channels floats.
         for c in 0..<channels {
-            let out = context.output(c)
             let (start, step) = volume.ramp(channel: c, frames: frames)
-            // No loop-carried sum: the steady case (step 0) is a plain strided multiply the
-            // optimiser vectorises; a ramp computes each sample's gain from its index.
-            if step == 0 {
-                for i in 0..<got { out[i] = scratch[i * channelCount + c] * start }
-            } else {
-                for i in 0..<got { out[i] = scratch[i * channelCount + c] * (start + step * Float(i + 1)) }
+            scratch[c] = start
+            scratch[cc + c] = step
+        }
+        // Straight from the ring's storage (no copy): each region holds whole frames because the
+        // ring's capacity and every write are multiples of the channel count.
+        let got = ring.consume(count: frames * cc) { source, offset, length in
+            let first = offset / cc, count = length / cc
+            for c in 0..<channels {
+                let out = context.output(c) + first
+                let start = scratch[c], step = scratch[cc + c]
+                // No loop-carried sum: the steady case (step 0) is a plain strided multiply the
+                // optimiser vectorises; a ramp computes each sample's gain from its index.
+                if step == 0 {
+                    for i in 0..<count { out[i] = source[i * cc + c] * start }
+                } else {
+                    for i in 0..<count { out[i] = source[i * cc + c] * (start + step * Float(first + i + 1)) }
+                }
             }
-            if got < frames { (out + got).update(repeating: 0, count: frames - got) }
+        } / cc
+        if got < frames {
+            for c in 0..<channels { (context.output(c) + got).update(repeating: 0, count: frames - got) }
         }
         let played = framesPlayed.load(ordering: .relaxed) &+ got
         framesPlayed.store(played, ordering: .relaxed)

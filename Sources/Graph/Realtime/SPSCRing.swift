@@ -108,5 +108,46 @@ public final class SampleRing: @unchecked Sendable {
         return n
     }
 
+    /// [rt] Writes up to `count` samples in place: `body(destination, offset, length)` fills
+    /// each contiguous free region (at most two) with the samples `offset..<offset+length` of
+    /// what is being written. Returns how many were written. With a capacity and counts that
+    /// are multiples of a frame, every region holds whole frames.
+    @inlinable @discardableResult
+    public func produce(count: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Int {
+        let w = writeIndex.load(ordering: .relaxed)
+        let r = readIndex.load(ordering: .acquiring)
+        let n = min(count, capacity - (w - r))
+        var i = 0
+        var pos = w % capacity
+        while i < n {
+            let chunk = min(n - i, capacity - pos)
+            body(storage + pos, i, chunk)
+            i += chunk
+            pos = 0
+        }
+        writeIndex.store(w + n, ordering: .releasing)
+        return n
+    }
+
+    /// [rt] Reads up to `count` samples in place: `body(source, offset, length)` sees each
+    /// contiguous readable region (at most two), `offset` counting from the first sample read.
+    /// Returns how many were read (and released to the writer).
+    @inlinable @discardableResult
+    public func consume(count: Int, _ body: (UnsafePointer<Float>, Int, Int) -> Void) -> Int {
+        let r = readIndex.load(ordering: .relaxed)
+        let w = writeIndex.load(ordering: .acquiring)
+        let n = min(count, w - r)
+        var i = 0
+        var pos = r % capacity
+        while i < n {
+            let chunk = min(n - i, capacity - pos)
+            body(UnsafePointer(storage + pos), i, chunk)
+            i += chunk
+            pos = 0
+        }
+        readIndex.store(r + n, ordering: .releasing)
+        return n
+    }
+
     deinit { storage.deallocate() }
 }
