@@ -29,32 +29,16 @@ public enum NodeFactory {
                 guard !d.isEmpty else { throw .invalidParameter(node: name, parameter: "device", value: d, expected: "an ALSA PCM name such as hw:0,0") }
                 device = d
             }
-            if let v = params.removeValue(forKey: "driver") {
-                guard let b = ["true": true, "false": false, "1": true, "0": false][v] else {
-                    throw .invalidParameter(node: name, parameter: "driver", value: v, expected: "true or false")
-                }
-                isDriver = b
-            }
-            if let v = params.removeValue(forKey: "follow") {
-                guard let b = ["true": true, "false": false, "1": true, "0": false][v] else {
-                    throw .invalidParameter(node: name, parameter: "follow", value: v, expected: "true or false")
-                }
-                follows = b
-            }
+            if let v = params.removeValue(forKey: "driver") { isDriver = try ParameterParse.boolean(v, node: name, parameter: "driver") }
+            if let v = params.removeValue(forKey: "follow") { follows = try ParameterParse.boolean(v, node: name, parameter: "follow") }
             if let v = params.removeValue(forKey: "headroom") { headroom = try ParameterParse.integer(v, node: name, parameter: "headroom", in: 1...16) }
             if let v = params.removeValue(forKey: "priority") { priority = try ParameterParse.integer(v, node: name, parameter: "priority", in: 11...999) }
             if let v = params.removeValue(forKey: "suspend_after") {
-                guard let x = Double(v), x >= 0, x <= 86_400 else {
-                    throw .invalidParameter(node: name, parameter: "suspend_after", value: v, expected: "seconds from 0 to 86400")
-                }
-                suspendAfter = x
+                suspendAfter = try ParameterParse.number(v, node: name, parameter: "suspend_after", in: 0...86_400)
             }
             // For the clocked fake card of the tests: device seconds per system second.
             if let v = params.removeValue(forKey: "clock_scale") {
-                guard let x = Double(v), x >= 0.01, x <= 1000 else {
-                    throw .invalidParameter(node: name, parameter: "clock_scale", value: v, expected: "a factor from 0.01 to 1000 (1 for a real card)")
-                }
-                clockScale = x
+                clockScale = try ParameterParse.number(v, node: name, parameter: "clock_scale", in: 0.01...1000)
             }
         }
     }

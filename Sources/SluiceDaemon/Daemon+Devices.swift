@@ -19,20 +19,29 @@ extension Daemon {
         }
         var driverTaken = false
         for card in cards {
-            let drives = !driverTaken && !card.playbackDevices.isEmpty
             logger.info("sound card \(card.index): \(card.id) (\(card.longName)), playback devices \(card.playbackDevices), capture devices \(card.captureDevices)")
-            if let dev = card.playbackDevices.first {
-                addOrRetry(type: "alsa-sink", name: "alsa_output.\(card.id)",
-                           parameters: [("device", card.pcmName(device: dev)), ("driver", driverTaken ? "false" : "true")])
-                driverTaken = true
-            }
-            if let dev = card.captureDevices.first {
-                // The driving card's own input shares its clock; every other card's is resampled.
-                addOrRetry(type: "alsa-source", name: "alsa_input.\(card.id)",
-                           parameters: [("device", card.pcmName(device: dev)), ("follow", drives ? "false" : "true")])
-            }
+            let drives = !driverTaken && !card.playbackDevices.isEmpty
+            for spec in Self.nodeSpecs(for: card, drives: drives) { addOrRetry(type: spec.type, name: spec.name, parameters: spec.parameters) }
+            if drives { driverTaken = true }
         }
     }
+
+    /// The nodes a card gets: a sink on its first playback device (driving the graph, or
+    /// following the driver's clock) and a source on its first capture device (which shares the
+    /// card's clock when the card drives, and is resampled otherwise).
+    static func nodeSpecs(for card: AlsaCard, drives: Bool) -> [(type: String, name: String, parameters: [(String, String)])] {
+        var specs: [(type: String, name: String, parameters: [(String, String)])] = []
+        if let dev = card.playbackDevices.first {
+            specs.append(("alsa-sink", "alsa_output.\(card.id)", [("device", card.pcmName(device: dev)), ("driver", drives ? "true" : "false")]))
+        }
+        if let dev = card.captureDevices.first {
+            specs.append(("alsa-source", "alsa_input.\(card.id)", [("device", card.pcmName(device: dev)), ("follow", drives ? "false" : "true")]))
+        }
+        return specs
+    }
+
+    /// Whether `name` is a node autodetection made (and a rescan may remove).
+    static func isDetectedCardNode(_ name: String) -> Bool { name.hasPrefix("alsa_output.") || name.hasPrefix("alsa_input.") }
 
     /// Watches the sound device directory (`/dev/snd`, or `$SLUICE_SND_DIR`, and `/dev` for its
     /// creation) so a card plugged in while the daemon runs gets its nodes, and one unplugged
@@ -46,9 +55,8 @@ extension Daemon {
         _ = inotify_add_watch(fd, parent.isEmpty ? "/" : parent, UInt32(IN_CREATE | IN_DELETE))
         _ = inotify_add_watch(fd, dir, mask)   // fails harmlessly while the directory does not exist
         do {
-            let timer = try TimerFD()
-            rescanTimer = timer
-            _ = try loop.register(fd, events: .readable) { [unowned self] _ in
+            let timer = try TimerFD()     // kept alive by the handlers below, as is the inotify fd
+            _ = try loop.register(fd, events: .readable) { _ in
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 while read(fd, &buffer, buffer.count) > 0 {}
                 _ = inotify_add_watch(fd, dir, mask)       // the directory may have just appeared
@@ -58,7 +66,6 @@ extension Daemon {
                 _ = timer.expirations()
                 rescanCards()
             }
-            hotplugFD = fd
         } catch {
             close(fd)
             logger.warning("no hot-plug: \(error)")
@@ -71,35 +78,22 @@ extension Daemon {
         let cards = AlsaDiscovery.cards()
         logger.info("sound devices changed; \(cards.count) card(s) present")
         let present = Set(engine.nodeNames)
-        let hasDriver = devices.values.contains { $0.driver != nil }
-        var driverTaken = hasDriver
+        var driverTaken = devices.values.contains { $0.driver != nil }
         var wanted = Set<String>()
         for card in cards {
-            if let dev = card.playbackDevices.first {
-                let name = "alsa_output.\(card.id)"
-                wanted.insert(name)
-                if !present.contains(name) && !pendingDevices.contains(where: { $0.name == name }) {
-                    addOrRetry(type: "alsa-sink", name: name, parameters: [("device", card.pcmName(device: dev)), ("driver", driverTaken ? "false" : "true")])
-                    driverTaken = true
-                }
-            }
-            if let dev = card.captureDevices.first {
-                let name = "alsa_input.\(card.id)"
-                wanted.insert(name)
-                if !present.contains(name) && !pendingDevices.contains(where: { $0.name == name }) {
-                    addOrRetry(type: "alsa-source", name: name, parameters: [("device", card.pcmName(device: dev))])
-                }
+            let drives = !driverTaken && !card.playbackDevices.isEmpty
+            for spec in Self.nodeSpecs(for: card, drives: drives) {
+                wanted.insert(spec.name)
+                guard !present.contains(spec.name) && !pendingDevices.contains(where: { $0.name == spec.name }) else { continue }
+                addOrRetry(type: spec.type, name: spec.name, parameters: spec.parameters)
+                if spec.type == "alsa-sink" && drives { driverTaken = true }
             }
         }
-        for name in devices.keys where (name.hasPrefix("alsa_output.") || name.hasPrefix("alsa_input.")) && !wanted.contains(name) {
+        for name in devices.keys where Self.isDetectedCardNode(name) && !wanted.contains(name) {
             logger.info("sound card of '\(name)' is gone; removing its node")
-            let removed = engine.snapshot().nodes.first { $0.name == name }
-            detachDevice(name)
-            try? engine.remove(named: name)
-            if let removed, removed.type == "alsa-sink" { pulse?.sinkRemoved(name: name, index: UInt32(removed.id)) }
-            if let removed, removed.type == "alsa-source" { pulse?.sourceRemoved(name: name, index: UInt32(removed.id)) }
+            try? removeNode(named: name)
         }
-        pendingDevices.removeAll { !wanted.contains($0.name) && ($0.name.hasPrefix("alsa_output.") || $0.name.hasPrefix("alsa_input.")) }
+        pendingDevices.removeAll { !wanted.contains($0.name) && Self.isDetectedCardNode($0.name) }
     }
 
     /// Adds a card node now, or when busy, retries it every 5 s until it opens.
@@ -180,10 +174,15 @@ extension Daemon {
             return
         }
         logger.warning("ALSA device '\(device.pcm.name)' (\(name)) is gone (\(AlsaError.text(device.lastError))); removing its node")
+        try? removeNode(named: name)
+    }
+
+    /// Removes a node the one way every path takes (`sluice rm`, a card gone, a rescan): its
+    /// driver withdrawn first, then the node, then the pulse side rescues its streams.
+    func removeNode(named name: String) throws(GraphError) {
         let removed = engine.snapshot().nodes.first { $0.name == name }
         detachDevice(name)
-        try? engine.remove(named: name)
-        if let removed, removed.type == "alsa-sink" { pulse?.sinkRemoved(name: name, index: UInt32(removed.id)) }
-        if let removed, removed.type == "alsa-source" { pulse?.sourceRemoved(name: name, index: UInt32(removed.id)) }
+        try engine.remove(named: name)
+        if let removed { pulse?.nodeRemoved(name: name, index: UInt32(removed.id), type: removed.type) }
     }
 }

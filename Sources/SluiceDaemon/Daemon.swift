@@ -29,10 +29,6 @@ public final class Daemon {
     var pendingDevices: [(type: String, name: String, parameters: [(String, String)])] = []
     var retryTimer: TimerFD?
     var retryToken: EventLoop.Token?
-    /// Hot-plug: an inotify watch on the device directory, and a short timer that rescans the
-    /// cards once the burst of events a plug causes is over.
-    var hotplugFD: Int32 = -1
-    var rescanTimer: TimerFD?
 
     /// Builds the engine and every configured node and link. Nothing is started yet.
     public init(config: DaemonConfig, environment: [String: String], logger: Logger, startNanos: Int64) throws(DaemonError) {
@@ -235,12 +231,7 @@ public final class Daemon {
                 result = .object(JSONObject([("name", .string(name))]))
             case "rm":
                 let name = try arg("name")
-                let removed = engine.snapshot().nodes.first { $0.name == name }
-                try engine.remove(named: name)
-                detachDevice(name)
-                if let removed, removed.type == "null-sink" || removed.type == "alsa-sink" {
-                    pulse?.sinkRemoved(name: name, index: UInt32(removed.id))
-                }
+                try removeNode(named: name)
                 logger.info("removed node '\(name)'")
                 result = .object(JSONObject([("name", .string(name))]))
             case "link":

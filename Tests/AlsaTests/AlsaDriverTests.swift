@@ -94,12 +94,7 @@ struct AlsaFollowerTests {
                                       ("card2", "rate 48000 channels 2 ppm 500 virtual_speed \(speed)"),
                                       ("mic", "rate 48000 channels 2 ppm 500 virtual_speed \(speed)")])
         let rig = try AlsaRig(config: config, followerName: "card2", headroom: 6, clockScale: speed)
-        let micPCM = try AlsaPCM.open(name: "mic", configText: config, stream: .capture)
-        let mic = AlsaSourceNode(name: "mic", channels: ["FL", "FR"],
-                                 device: try AlsaDevice(pcm: micPCM, headroomPeriods: 6, clockScale: speed), follows: true)
-        try rig.engine.add(mic)
-        try rig.engine.add(NullSinkNode(name: "micsink", channels: ["FL", "FR"]))
-        _ = try rig.engine.link(node: "mic", to: "micsink")
+        let mic = try rig.addCapture("mic", config: config, clockScale: speed)
         try rig.linkAll()
         try rig.engine.start(realtimePriority: 80)
         defer { rig.engine.stop() }
@@ -186,11 +181,7 @@ struct AlsaRealtimeTests {
                                       ("card2", "rate 48000 channels 2 ppm 200 virtual_speed \(speed)"),
                                       ("mic", "rate 48000 channels 2 ppm 300 virtual_speed \(speed)")])
         let rig = try AlsaRig(config: config, followerName: "card2", quantum: 256, headroom: 6, clockScale: speed)
-        let micPCM = try AlsaPCM.open(name: "mic", configText: config, stream: .capture)
-        let mic = AlsaSourceNode(name: "mic", channels: ["FL", "FR"], device: try AlsaDevice(pcm: micPCM, headroomPeriods: 6, clockScale: speed))
-        try rig.engine.add(mic)
-        try rig.engine.add(NullSinkNode(name: "micsink", channels: ["FL", "FR"]))
-        _ = try rig.engine.link(node: "mic", to: "micsink")
+        let mic = try rig.addCapture("mic", config: config, clockScale: speed)
         try rig.linkAll()
         let core = rig.engine.core
         let counts = ManagedAtomic<UInt64>(UInt64.max)

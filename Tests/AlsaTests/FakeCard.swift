@@ -69,6 +69,17 @@ struct AlsaRig {
         }
     }
 
+    /// Adds a following capture card `name` (headroom 6) recording into a null sink.
+    func addCapture(_ name: String, config: String, clockScale: Double) throws -> AlsaSourceNode {
+        let pcm = try AlsaPCM.open(name: name, configText: config, stream: .capture)
+        let node = AlsaSourceNode(name: name, channels: ["FL", "FR"],
+                                  device: try AlsaDevice(pcm: pcm, headroomPeriods: 6, clockScale: clockScale), follows: true)
+        try engine.add(node)
+        try engine.add(NullSinkNode(name: name + "sink", channels: ["FL", "FR"]))
+        _ = try engine.link(node: name, to: name + "sink")
+        return node
+    }
+
     var sourceName: String { engine.nodeNames.first { $0 != "alsa" && $0 != "alsa2" }! }
 
     func linkAll() throws {

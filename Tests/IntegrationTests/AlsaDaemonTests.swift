@@ -17,23 +17,29 @@ struct AlsaDaemonTests {
         return out
     }()
 
-    @Test("the card drives the graph and is the default sink; xruns show in the dump; when it vanishes its node goes, the stream moves to the null sink, and the daemon carries on")
-    func cardDrivesAndVanishes() throws {
+    /// A scratch directory for the ALSA configuration and the fake cards' control files.
+    static func scratch() throws -> String {
         let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// sluiced on `pcms` (alsa.conf lines after the fake card's plugin definition) with `nodes`
+    /// (TOML `[[node]]` tables) after a 48 kHz / 1024 / stereo graph with autodetection off.
+    static func daemon(in dir: String, pcms: String, nodes: String) throws -> DaemonHarness {
         let alsaConf = dir + "/asound.conf"
-        try """
-        pcm_type.sluicefake { lib "\(Self.fakeCardLibrary)" }
-        pcm.null { type null }
-        pcm.fake { type sluicefake rate 48000 channels 2 xrun_file "\(dir)/xrun" vanish_file "\(dir)/vanish" }
-        """.write(toFile: alsaConf, atomically: true, encoding: .utf8)
-        let d = try DaemonHarness(config: """
-            [graph]
-            rate = 48000
-            quantum = 1024
-            channels = 2
-            [alsa]
-            autodetect = false
+        try "pcm_type.sluicefake { lib \"\(fakeCardLibrary)\" }\n\(pcms)\n".write(toFile: alsaConf, atomically: true, encoding: .utf8)
+        return try DaemonHarness(config: "[graph]\nrate = 48000\nquantum = 1024\nchannels = 2\n[alsa]\nautodetect = false\n" + nodes,
+                                 extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
+    }
+
+    @Test("the card drives the graph and is the default sink; xruns show in the dump; when it vanishes its node goes, the stream moves to the null sink, and the daemon carries on")
+    func cardDrivesAndVanishes() throws {
+        let dir = try Self.scratch()
+        let d = try Self.daemon(in: dir, pcms: """
+            pcm.null { type null }
+            pcm.fake { type sluicefake rate 48000 channels 2 xrun_file "\(dir)/xrun" vanish_file "\(dir)/vanish" }
+            """, nodes: """
             [[node]]
             type = "alsa-sink"
             name = "card"
@@ -41,7 +47,7 @@ struct AlsaDaemonTests {
             [[node]]
             type = "null-sink"
             name = "null"
-            """, extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
+            """)
         defer { d.stop() }
         #expect(try d.dump()["driver"]?["kind"]?.stringValue == "alsa")
         let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
@@ -87,21 +93,11 @@ struct AlsaDaemonTests {
 
     @Test("a capture card is the default pulse source: parec records its ramp with no frame lost or repeated; latencies include the card's queue")
     func captureCardRecords() throws {
-        let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let alsaConf = dir + "/asound.conf"
-        try """
-        pcm_type.sluicefake { lib "\(Self.fakeCardLibrary)" }
-        pcm.fake { type sluicefake rate 48000 channels 2 }
-        pcm.fakecap { type sluicefake rate 48000 channels 2 format "FLOAT_LE" }
-        """.write(toFile: alsaConf, atomically: true, encoding: .utf8)
-        let d = try DaemonHarness(config: """
-            [graph]
-            rate = 48000
-            quantum = 1024
-            channels = 2
-            [alsa]
-            autodetect = false
+        let dir = try Self.scratch()
+        let d = try Self.daemon(in: dir, pcms: """
+            pcm.fake { type sluicefake rate 48000 channels 2 }
+            pcm.fakecap { type sluicefake rate 48000 channels 2 format "FLOAT_LE" }
+            """, nodes: """
             [[node]]
             type = "alsa-sink"
             name = "card"
@@ -110,7 +106,7 @@ struct AlsaDaemonTests {
             type = "alsa-source"
             name = "mic"
             params = { device = "fakecap", follow = false }
-            """, extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
+            """)
         defer { d.stop() }
         let info = try runCommand("/usr/bin/pactl", ["info"], environment: d.environment)
         #expect(info.stdout.contains("Default Source: mic"), "\(info.stdout)")
@@ -158,8 +154,7 @@ struct AlsaDaemonTests {
 
     @Test("a change in the sound device directory makes the daemon rescan the cards (hot-plug), and it carries on")
     func hotplugRescan() throws {
-        let dir = NSTemporaryDirectory() + "sluice-snd-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratch()
         let snd = dir + "/snd"     // does not exist yet: the daemon watches its parent for it
         let d = try DaemonHarness(config: "[[node]]\ntype = \"null-sink\"\nname = \"null\"\n", extraEnvironment: ["SLUICE_SND_DIR": snd])
         defer { d.stop() }
@@ -175,8 +170,7 @@ struct AlsaDaemonTests {
 
     @Test("a config naming an ALSA device that does not exist fails with the file, line and a hint")
     func unknownDevice() throws {
-        let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Self.scratch()
         try "pcm.null { type null }\n".write(toFile: dir + "/asound.conf", atomically: true, encoding: .utf8)
         let config = dir + "/sluiced.toml"
         try "[alsa]\nautodetect = false\n\n[[node]]\ntype = \"alsa-sink\"\nname = \"card\"\nparams = { device = \"nosuchpcm\" }\n".write(toFile: config, atomically: true, encoding: .utf8)

@@ -89,7 +89,7 @@ public final class PulseServer {
 
     /// Sinks: graph nodes that consume audio (null sinks now, ALSA sinks later), in graph order.
     func sinks() -> [PulseSink] {
-        engine.snapshot().nodes.filter { $0.type == "null-sink" || $0.type == "alsa-sink" }.map {
+        engine.snapshot().nodes.filter { Self.sinkTypes.contains($0.type) }.map {
             PulseSink(index: UInt32($0.id), name: $0.name,
                       channelNames: $0.inputs.map { String($0.name.split(separator: "_").last ?? "MONO") })
         }
@@ -104,7 +104,7 @@ public final class PulseServer {
 
     /// Capture devices (ALSA sources), as pulse sources of their own.
     func captureSources() -> [PulseSink] {
-        engine.snapshot().nodes.filter { $0.type == "alsa-source" }.map {
+        engine.snapshot().nodes.filter { Self.sourceTypes.contains($0.type) }.map {
             PulseSink(index: UInt32($0.id), name: $0.name,
                       channelNames: $0.outputs.map { String($0.name.split(separator: "_").last ?? "MONO") }, isCapture: true)
         }
@@ -163,7 +163,7 @@ public final class PulseServer {
     /// module-rescue-streams does it — every stream on it moves to the default sink (a new
     /// default is chosen first when it was the default), every recorder of its monitor to the
     /// default sink's monitor; clients hear of it through their subscriptions.
-    public func sinkRemoved(name: String, index: UInt32) {
+    func sinkRemoved(name: String, index: UInt32) {
         let remaining = sinks()
         if defaultSinkName == name { defaultSinkName = remaining.first?.name }
         if defaultSourceName == name + ".monitor" || defaultSourceName == name { defaultSourceName = defaultSinkName.map { $0 + ".monitor" } }
@@ -182,32 +182,44 @@ public final class PulseServer {
                 post(facility: Subscription.facilitySinkInput, type: Subscription.change, index: s.index)
             } catch { log("could not move stream \(s.index) to \(target.name): \(error)") }
         }
-        for s in recordStreams where s.sourceName == name + ".monitor" {
-            do {
-                try engine.link(node: target.name, to: s.node.name)
-                s.sourceName = target.monitorName
-                post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
-            } catch { log("could not move recorder \(s.index) to \(target.monitorName): \(error)") }
-        }
+        moveRecorders(from: name + ".monitor", to: target)
         log("sink \(name) removed; its streams moved to \(target.name)")
     }
 
     /// A capture device left the graph: its recorders move to the default source (a new one is
     /// chosen first when it was the default).
-    public func sourceRemoved(name: String, index: UInt32) {
+    func sourceRemoved(name: String, index: UInt32) {
         if defaultSourceName == name { defaultSourceName = captureSources().first?.name ?? defaultSinkName.map { $0 + ".monitor" } }
         post(facility: Subscription.facilitySource, type: Subscription.remove, index: index)
         post(facility: Subscription.facilityServer, type: Subscription.change, index: invalidIndex)
         guard let target = source(named: defaultSourceName, index: invalidIndex) else { return }
-        for s in recordStreams where s.sourceName == name {
+        moveRecorders(from: name, to: target)
+        log("source \(name) removed; its recorders moved to \(target.monitorName)")
+    }
+
+    /// Relinks every recorder of pulse source `sourceName` to `target` (a sink's monitor or a
+    /// capture device) and tells subscribers.
+    private func moveRecorders(from sourceName: String, to target: PulseSink) {
+        for s in recordStreams where s.sourceName == sourceName {
             do {
                 try engine.link(node: target.name, to: s.node.name)
                 s.sourceName = target.monitorName
                 post(facility: Subscription.facilitySourceOutput, type: Subscription.change, index: s.index)
             } catch { log("could not move recorder \(s.index) to \(target.monitorName): \(error)") }
         }
-        log("source \(name) removed; its recorders moved to \(target.monitorName)")
     }
+
+    /// A graph node left (`sluice rm`, a card gone): if it was a pulse sink or source, its
+    /// streams are rescued. Node types name what is a sink and what a source, here only.
+    public func nodeRemoved(name: String, index: UInt32, type: String) {
+        if Self.sinkTypes.contains(type) { sinkRemoved(name: name, index: index) }
+        if Self.sourceTypes.contains(type) { sourceRemoved(name: name, index: index) }
+    }
+
+    /// Graph node types that are pulse sinks (their monitors being pulse sources too), and those
+    /// that are pulse sources of their own.
+    static let sinkTypes: Set<String> = ["null-sink", "alsa-sink"]
+    static let sourceTypes: Set<String> = ["alsa-source"]
 
     // MARK: Events
 

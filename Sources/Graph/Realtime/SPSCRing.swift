@@ -75,37 +75,13 @@ public final class SampleRing: @unchecked Sendable {
     /// [rt] Writes up to `count` samples; returns how many were written.
     @inlinable @discardableResult
     public func write(_ source: UnsafePointer<Float>, count: Int) -> Int {
-        let w = writeIndex.load(ordering: .relaxed)
-        let r = readIndex.load(ordering: .acquiring)
-        let n = min(count, capacity - (w - r))
-        var i = 0
-        var pos = w % capacity
-        while i < n {
-            let chunk = min(n - i, capacity - pos)
-            (storage + pos).update(from: source + i, count: chunk)
-            i += chunk
-            pos = 0
-        }
-        writeIndex.store(w + n, ordering: .releasing)
-        return n
+        produce(count: count) { destination, offset, length in destination.update(from: source + offset, count: length) }
     }
 
     /// [rt] Reads up to `count` samples; returns how many were read.
     @inlinable @discardableResult
     public func read(into destination: UnsafeMutablePointer<Float>, count: Int) -> Int {
-        let r = readIndex.load(ordering: .relaxed)
-        let w = writeIndex.load(ordering: .acquiring)
-        let n = min(count, w - r)
-        var i = 0
-        var pos = r % capacity
-        while i < n {
-            let chunk = min(n - i, capacity - pos)
-            (destination + i).update(from: storage + pos, count: chunk)
-            i += chunk
-            pos = 0
-        }
-        readIndex.store(r + n, ordering: .releasing)
-        return n
+        consume(count: count) { source, offset, length in (destination + offset).update(from: source, count: length) }
     }
 
     /// [rt] Writes up to `count` samples in place: `body(destination, offset, length)` fills

@@ -79,14 +79,5 @@ public final class AdaptiveResampler: @unchecked Sendable {
         return (used, produced)
     }
 
-    /// [rt] Frames of delay in the filter now.
-    public var delayFrames: Double { soxr_delay(state) }
-
-    /// [rt] Forgets the held input (the stream restarted).
-    public func clear() {
-        _ = soxr_clear(state)
-        _ = soxr_set_io_ratio(state, 1, 0)
-    }
-
     deinit { soxr_delete(state) }
 }

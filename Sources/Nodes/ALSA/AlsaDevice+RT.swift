@@ -84,19 +84,13 @@ extension AlsaDevice {
         graphEstimator.reset(nominalRate: Double(c.sampleRate), position: 0, seconds: 0)
         graphFrames = 0
         fillControl.reset()
-        resetFillRangeRT()
+        resetFillRange()
         stateCode.store(AlsaDeviceState.running.rawValue, ordering: .relaxed)
         return true
     }
 
     /// Frames the silence and scratch buffers hold.
     var quantumCapacity: Int { max(configuration?.bufferFrames ?? 0, quantum) }
-
-    @inline(__always)
-    func resetFillRangeRT() {
-        fillMinimum.store(Int.max, ordering: .relaxed)
-        fillMaximum.store(Int.min, ordering: .relaxed)
-    }
 
     /// [rt] Stops the stream at once (idle, or the driver stopped).
     func stopStream() {

@@ -48,9 +48,11 @@ public final class AlsaDevice: @unchecked Sendable {
     public private(set) var configuration: AlsaConfiguration?
     /// Frames per graph cycle the device was configured for (its period), set by `configure`.
     public private(set) var quantum = 0
-    /// Fill level (frames queued, playback) at which a cycle of the configured quantum should
-    /// start: the buffer less one quantum and a half-quantum of slack for an early wake-up.
-    public private(set) var targetFillFrames = 0
+    /// Fill level (frames queued, playback; frames waiting to be read, capture) a cycle of the
+    /// configured quantum aims at: what `+RT` steers to, shown in introspection.
+    public var targetFillFrames: Int {
+        pcm.stream == .playback ? targetFill(frames: quantum) : quantum + quantum / 2
+    }
 
     // Buffers for `+RT` (allocated in `configure`).
     var scratch: UnsafeMutableRawPointer?
@@ -61,7 +63,6 @@ public final class AlsaDevice: @unchecked Sendable {
     /// Follower playback only: the adaptive resampler and its output, one buffer per channel.
     var resampler: AdaptiveResampler?
     var resampledTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>?
-    var resampledCapacity = 0
     /// Capture follower only: device frames waiting for the resampler, one buffer per channel.
     var staging: UnsafeMutablePointer<UnsafeMutablePointer<Float>>?
     var stagingCapacity = 0
@@ -137,7 +138,6 @@ public final class AlsaDevice: @unchecked Sendable {
         configuration = config
         quantum = format.defaultQuantum
         let q = format.defaultQuantum
-        targetFillFrames = pcm.stream == .playback ? max(q / 2, config.bufferFrames - q - q / 2) : q + q / 2
         let maxFrames = max(config.bufferFrames, q)
         scratch = UnsafeMutableRawPointer.allocate(
             byteCount: config.sampleFormat.byteCount(frameCount: maxFrames, channelCount: config.channelCount), alignment: 64)
@@ -160,27 +160,14 @@ public final class AlsaDevice: @unchecked Sendable {
             }
             resampler = r
             stagingCapacity = 4 * q
-            let st = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: config.channelCount)
-            for ch in 0..<config.channelCount {
-                let b = UnsafeMutablePointer<Float>.allocate(capacity: stagingCapacity)
-                b.initialize(repeating: 0, count: stagingCapacity)
-                st[ch] = b
-            }
-            staging = st
+            staging = Self.allocateChannels(config.channelCount, frames: stagingCapacity)
         }
         if adaptive && pcm.stream == .playback {
             guard let r = AdaptiveResampler(channels: config.channelCount, maximumFrames: q) else {
                 throw .setupFailed(device: pcm.name, step: "creating the adaptive resampler", code: -ENOMEM)
             }
             resampler = r
-            resampledCapacity = r.outputCapacity
-            let out = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: config.channelCount)
-            for c in 0..<config.channelCount {
-                let b = UnsafeMutablePointer<Float>.allocate(capacity: r.outputCapacity)
-                b.initialize(repeating: 0, count: r.outputCapacity)
-                out[c] = b
-            }
-            resampledTable = out
+            resampledTable = Self.allocateChannels(config.channelCount, frames: r.outputCapacity)
         }
         stateCode.store(AlsaDeviceState.prepared.rawValue, ordering: .relaxed)
     }
@@ -191,18 +178,30 @@ public final class AlsaDevice: @unchecked Sendable {
         discard?.deallocate()
         playbackTable?.deallocate()
         captureTable?.deallocate()
-        if let t = resampledTable, let c = configuration?.channelCount {
-            for i in 0..<c { t[i].deallocate() }
-            t.deallocate()
-        }
+        let channels = configuration?.channelCount ?? 0
+        Self.freeChannels(resampledTable, channels)
+        Self.freeChannels(staging, channels)
         resampledTable = nil
-        if let t = staging, let c = configuration?.channelCount {
-            for i in 0..<c { t[i].deallocate() }
-            t.deallocate()
-        }
         staging = nil
         resampler = nil
         scratch = nil; silence = nil; discard = nil; playbackTable = nil; captureTable = nil
+    }
+
+    /// One zeroed buffer of `frames` floats per channel, and the table pointing at them.
+    private static func allocateChannels(_ count: Int, frames: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>> {
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<Float>>.allocate(capacity: count)
+        for c in 0..<count {
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: frames)
+            b.initialize(repeating: 0, count: frames)
+            table[c] = b
+        }
+        return table
+    }
+
+    private static func freeChannels(_ table: UnsafeMutablePointer<UnsafeMutablePointer<Float>>?, _ count: Int) {
+        guard let table else { return }
+        for c in 0..<count { table[c].deallocate() }
+        table.deallocate()
     }
 
     deinit {
@@ -226,6 +225,11 @@ public final class AlsaDevice: @unchecked Sendable {
     /// [any] When the last xrun was seen and when the stream ran again (CLOCK_MONOTONIC ns).
     public var lastXrunAt: Int64 { lastXrunNanos.load(ordering: .relaxed) }
     public var lastRecoveryAt: Int64 { lastRecoveryNanos.load(ordering: .relaxed) }
+    /// [any] How long `frames` last at the device's rate.
+    public func nanos(frames: Int) -> Int64 {
+        Int64(frames) * 1_000_000_000 / Int64(max(configuration?.sampleRate ?? 48_000, 1))
+    }
+
     /// [any] Times the stream was stopped after the idle time, and restarted after one.
     public var suspends: Int { suspendCount.load(ordering: .relaxed) }
     public var resumes: Int { resumeCount.load(ordering: .relaxed) }
@@ -241,7 +245,7 @@ public final class AlsaDevice: @unchecked Sendable {
     }
     /// [any] Follower playback: how far the adaptive resampler stretches, ppm.
     public var resampleRatioPPM: Double { Double(bitPattern: ratioBits.load(ordering: .relaxed)) }
-    /// [control] Forgets the fill extremes (a test's settling period is over).
+    /// [any] Forgets the fill extremes (a test's settling period is over; a stream restarts).
     public func resetFillRange() {
         fillMinimum.store(Int.max, ordering: .relaxed)
         fillMaximum.store(Int.min, ordering: .relaxed)

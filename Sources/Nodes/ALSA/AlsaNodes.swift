@@ -48,9 +48,7 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
     public override var maximumQuantum: Int? { device.quantum > 0 ? device.quantum : nil }
 
     /// [any] What the card has queued, by its last `snd_pcm_delay`.
-    public override var externalLatencyNanos: Int64 {
-        Int64(device.delayFrames) * 1_000_000_000 / Int64(max(device.configuration?.sampleRate ?? 48_000, 1))
-    }
+    public override var externalLatencyNanos: Int64 { device.nanos(frames: device.delayFrames) }
 
     public override var properties: [(String, String)] {
         device.properties + [("role", driver == nil ? "follower" : "driver")]
@@ -93,9 +91,7 @@ public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
     public override var maximumQuantum: Int? { device.quantum > 0 ? device.quantum : nil }
 
     /// [any] What waits in the card to be read, at the last cycle.
-    public override var externalLatencyNanos: Int64 {
-        Int64(device.fillFrames) * 1_000_000_000 / Int64(max(device.configuration?.sampleRate ?? 48_000, 1))
-    }
+    public override var externalLatencyNanos: Int64 { device.nanos(frames: device.fillFrames) }
 
     public override var properties: [(String, String)] { device.properties }
 

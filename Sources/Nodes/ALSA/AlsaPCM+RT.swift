@@ -11,27 +11,6 @@ extension AlsaPCM {
         return snd_pcm_avail(pcm)
     }
 
-    /// [rt] `availableFrames` together with the CLOCK_MONOTONIC time it was true at
-    /// (`snd_pcm_htimestamp`). `nanos` is 0 when the PCM gives no timestamp; callers then use
-    /// their own clock reading. Returns 0 or a negative errno.
-    @inline(__always)
-    func timestampedAvailableFrames(_ frames: inout Int, nanos: inout Int64) -> Int32 {
-        guard let pcm = handle else { return -EBADFD }
-        let synced = snd_pcm_avail(pcm)
-        if synced < 0 { return Int32(truncatingIfNeeded: synced) }
-        var avail: snd_pcm_uframes_t = 0
-        var stamp = timespec()
-        let err = snd_pcm_htimestamp(pcm, &avail, &stamp)
-        if err < 0 {
-            frames = synced
-            nanos = 0
-            return 0
-        }
-        frames = Int(avail)
-        nanos = Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_nsec)
-        return 0
-    }
-
     /// [rt] Frames between the application pointer and the sound leaving (playback) or entering
     /// (capture) the device: `snd_pcm_delay`. Returns 0 or a negative errno.
     @inline(__always)
@@ -83,27 +62,9 @@ extension AlsaPCM {
             format.interleave(channels, channelCount: channelCount, sourceOffset: sourceOffset, frameCount: frameCount, into: scratch)
             return snd_pcm_writei(pcm, scratch, snd_pcm_uframes_t(frameCount))
         case .mmapInterleaved:
-            let avail = snd_pcm_avail_update(pcm)
-            if avail < 0 { return avail }
-            if avail == 0 { return Int(-EAGAIN) }
-            var remaining = min(frameCount, avail)
-            var done = 0
-            while remaining > 0 {
-                var areas: UnsafePointer<snd_pcm_channel_area_t>?
-                var offset: snd_pcm_uframes_t = 0
-                var frames = snd_pcm_uframes_t(remaining)
-                let err = snd_pcm_mmap_begin(pcm, &areas, &offset, &frames)
-                if err < 0 { return done > 0 ? done : Int(err) }
-                guard let areas, frames > 0 else { break }
-                format.interleave(channels, channelCount: channelCount, sourceOffset: sourceOffset + done,
-                                  frameCount: Int(frames), into: sluice_alsa_area_frame(areas, offset))
-                let committed = snd_pcm_mmap_commit(pcm, offset, frames)
-                if committed < 0 { return done > 0 ? done : committed }
-                done += committed
-                remaining -= committed
-                if snd_pcm_uframes_t(committed) < frames { break }
+            return mmapTransfer(pcm, frameCount: frameCount) { address, done, frames in
+                format.interleave(channels, channelCount: channelCount, sourceOffset: sourceOffset + done, frameCount: frames, into: address)
             }
-            return done
         }
     }
 
@@ -123,27 +84,39 @@ extension AlsaPCM {
             }
             return got
         case .mmapInterleaved:
-            let avail = snd_pcm_avail_update(pcm)
-            if avail < 0 { return avail }
-            if avail == 0 { return Int(-EAGAIN) }
-            var remaining = min(frameCount, avail)
-            var done = 0
-            while remaining > 0 {
-                var areas: UnsafePointer<snd_pcm_channel_area_t>?
-                var offset: snd_pcm_uframes_t = 0
-                var frames = snd_pcm_uframes_t(remaining)
-                let err = snd_pcm_mmap_begin(pcm, &areas, &offset, &frames)
-                if err < 0 { return done > 0 ? done : Int(err) }
-                guard let areas, frames > 0 else { break }
-                format.deinterleave(UnsafeRawPointer(sluice_alsa_area_frame(areas, offset)), channelCount: channelCount,
-                                    frameCount: Int(frames), into: channels, destinationOffset: destinationOffset + done)
-                let committed = snd_pcm_mmap_commit(pcm, offset, frames)
-                if committed < 0 { return done > 0 ? done : committed }
-                done += committed
-                remaining -= committed
-                if snd_pcm_uframes_t(committed) < frames { break }
+            return mmapTransfer(pcm, frameCount: frameCount) { address, done, frames in
+                format.deinterleave(UnsafeRawPointer(address), channelCount: channelCount, frameCount: frames,
+                                    into: channels, destinationOffset: destinationOffset + done)
             }
-            return done
         }
+    }
+
+    /// [rt] The mmap half of `write` and `read`: up to `frameCount` frames through
+    /// `snd_pcm_mmap_begin`/`commit`, in as many contiguous areas as the ring hands out.
+    /// `convert(address, framesDoneSoFar, frames)` fills or empties one area. Returns the frames
+    /// moved, or a negative errno when nothing moved (-EAGAIN: no room or no data yet).
+    @inline(__always)
+    private func mmapTransfer(_ pcm: OpaquePointer, frameCount: Int,
+                              _ convert: (UnsafeMutableRawPointer, Int, Int) -> Void) -> Int {
+        let avail = snd_pcm_avail_update(pcm)
+        if avail < 0 { return avail }
+        if avail == 0 { return Int(-EAGAIN) }
+        var remaining = min(frameCount, avail)
+        var done = 0
+        while remaining > 0 {
+            var areas: UnsafePointer<snd_pcm_channel_area_t>?
+            var offset: snd_pcm_uframes_t = 0
+            var frames = snd_pcm_uframes_t(remaining)
+            let err = snd_pcm_mmap_begin(pcm, &areas, &offset, &frames)
+            if err < 0 { return done > 0 ? done : Int(err) }
+            guard let areas, frames > 0 else { break }
+            convert(sluice_alsa_area_frame(areas, offset), done, Int(frames))
+            let committed = snd_pcm_mmap_commit(pcm, offset, frames)
+            if committed < 0 { return done > 0 ? done : committed }
+            done += committed
+            remaining -= committed
+            if snd_pcm_uframes_t(committed) < frames { break }
+        }
+        return done
     }
 }

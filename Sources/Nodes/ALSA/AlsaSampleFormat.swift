@@ -20,11 +20,6 @@ public enum AlsaSampleFormat: String, Sendable, CaseIterable {
         }
     }
 
-    init?(alsaFormat: snd_pcm_format_t) {
-        guard let match = Self.allCases.first(where: { $0.alsaFormat == alsaFormat }) else { return nil }
-        self = match
-    }
-
     /// Bytes one sample occupies in the device buffer.
     public var bytesPerSample: Int {
         switch self {
