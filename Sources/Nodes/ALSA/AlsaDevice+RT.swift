@@ -263,38 +263,48 @@ extension AlsaDevice {
         let ratio = feedForward * trim
         resampler.setRatio(ratio, slew: frames)
         ratioBits.store(((ratio - 1) * 1_000_000).bitPattern, ordering: .relaxed)
-        // Device frames this cycle consumes, fractions carried over.
+        // Device frames this cycle consumes, fractions carried over. soxr's phase can leave the
+        // output a frame or two short of `frames` on exactly that input; then a second pass tops
+        // up from the card's backlog (a cycle and a half waits), and the trim sees the difference.
         let exact = Double(frames) / ratio + inputCarry
         var want = Int(exact)
         inputCarry = exact - Double(want)
-        want = min(want, stagingCapacity - stagingCount)
-        let table = captureTable!
-        var read = 0
-        var attempts = 0
-        while read < want && attempts < 4 {
-            attempts += 1
-            for ch in 0..<c.channelCount { table[ch] = staging[ch] }
-            let n = pcm.read(into: UnsafePointer(table), destinationOffset: stagingCount + read, frameCount: want - read,
-                             configuration: c, scratch: scratch!)
-            if n > 0 { read += n; continue }
-            if n == -Int(EAGAIN) || n == 0 { break }
-            guard recover(Int32(n), frames: frames, now: now) else { break }
+        let table = captureTable!      // points at `staging` to read, then at the outputs to resample
+        var producedTotal = 0
+        var pass = 0
+        while pass < 2 {
+            pass += 1
+            want = min(want, stagingCapacity - stagingCount)
+            var read = 0
+            var attempts = 0
+            while read < want && attempts < 4 {
+                attempts += 1
+                for ch in 0..<c.channelCount { table[ch] = staging[ch] }
+                let n = pcm.read(into: UnsafePointer(table), destinationOffset: stagingCount + read, frameCount: want - read,
+                                 configuration: c, scratch: scratch!)
+                if n > 0 { read += n; continue }
+                if n == -Int(EAGAIN) || n == 0 { break }
+                guard recover(Int32(n), frames: frames, now: now) else { break }
+            }
+            framesSinceStart += read
+            transferredFrames.wrappingIncrement(by: read, ordering: .relaxed)
+            stagingCount += read
+            // Resample straight into the graph's outputs (device channels beyond go to `discard`).
+            for ch in 0..<c.channelCount { table[ch] = (ch < graphChannels ? channel(ch) : discard!) + producedTotal }
+            let (used, produced) = resampler.process(UnsafeRawPointer(staging).assumingMemoryBound(to: UnsafePointer<Float>.self),
+                                                     frameCount: stagingCount, into: UnsafePointer(table),
+                                                     outputLimit: frames - producedTotal)
+            if used > 0 && used < stagingCount {
+                for ch in 0..<c.channelCount { staging[ch].update(from: staging[ch] + used, count: stagingCount - used) }
+            }
+            stagingCount -= min(used, stagingCount)
+            producedTotal += produced
+            if producedTotal >= frames || read == 0 && pass > 1 { break }
+            want = Int(Double(frames - producedTotal) / ratio) + 2
         }
-        framesSinceStart += read
-        transferredFrames.wrappingIncrement(by: read, ordering: .relaxed)
-        stagingCount += read
-        // Resample straight into the graph's outputs (device channels beyond go to `discard`).
-        let out = captureTable!
-        for ch in 0..<c.channelCount { out[ch] = ch < graphChannels ? channel(ch) : discard! }
-        let (used, produced) = resampler.process(UnsafeRawPointer(staging).assumingMemoryBound(to: UnsafePointer<Float>.self),
-                                                 frameCount: stagingCount, into: UnsafePointer(out), outputLimit: frames)
-        if used > 0 && used < stagingCount {
-            for ch in 0..<c.channelCount { staging[ch].update(from: staging[ch] + used, count: stagingCount - used) }
-        }
-        stagingCount -= min(used, stagingCount)
-        if produced < frames {
-            for ch in 0..<graphChannels { (channel(ch) + produced).update(repeating: 0, count: frames - produced) }
-            droppedFrames.wrappingIncrement(by: frames - produced, ordering: .relaxed)
+        if producedTotal < frames {
+            for ch in 0..<graphChannels { (channel(ch) + producedTotal).update(repeating: 0, count: frames - producedTotal) }
+            droppedFrames.wrappingIncrement(by: frames - producedTotal, ordering: .relaxed)
         }
     }
 
