@@ -73,7 +73,6 @@ extension PulseConnection {
         server.nextStreamIndex += 1
         let node = PlaybackStreamNode(name: "pulse-play-\(index)", channels: sink.channelNames, ringFrames: ringFrames, progress: server.progress)
         node.corked.store(corked, ordering: .relaxed)
-        node.signalEveryFrames.store(max(Int(UInt64(metrics.minimumRequest) * UInt64(graph.sampleRate) / UInt64(format.bytesPerSecond)), 1), ordering: .relaxed)
         let channel = nextChannel
         let stream = PlaybackStream(channel: channel, index: index, node: node, format: format, metrics: metrics, sinkName: sink.name,
                                     graphChannels: sink.channelNames, graphRate: graph.sampleRate, properties: props, volume: volume, muted: muted)
@@ -320,6 +319,7 @@ extension PulseConnection {
                 w.u32(s.metrics.maxLength); w.u32(s.metrics.targetLength); w.u32(s.metrics.prebuffer); w.u32(s.metrics.minimumRequest)
                 if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }
             }
+            server.updateQuantum()
             requestMore(s)
         case .setRecordStreamBufferAttr:
             guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
@@ -334,6 +334,7 @@ extension PulseConnection {
                 w.u32(s.metrics.maxLength); w.u32(s.metrics.fragmentSize)
                 if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }
             }
+            server.updateQuantum()
         case .exit, .loadModule, .unloadModule, .killClient, .killSinkInput, .killSourceOutput, .moveSinkInput, .moveSourceOutput,
              .suspendSink, .suspendSource:
             // Refused for now rather than half-done; Docs/pulse-compat.md lists what is supported.
@@ -405,17 +406,11 @@ extension PulseConnection {
     }
 
     /// Asks the client for what its queue misses to reach tlength, once that is at least the
-    /// request threshold: minreq, or half of tlength for a client with a deep buffer (≥ 0.5 s,
-    /// such as pacat's default 2 s). Bigger, rarer requests keep what every cycle costs per
-    /// stream — a wake-up of the client and of us — off the control thread while the queue never
-    /// drops below half a second; low-latency clients keep PulseAudio's minreq cadence.
+    /// stream's request threshold (see `PlaybackStream.requestThreshold`).
     func requestMore(_ s: PlaybackStream) {
         let missing = Int64(s.metrics.targetLength) - s.queuedBytes - s.outstanding
         let started = s.node.started.load(ordering: .relaxed)
-        let tlength = Int64(s.metrics.targetLength)
-        let deep = tlength >= Int64(s.format.rate * s.format.frameSize / 2)
-        let threshold = max(Int64(s.metrics.minimumRequest), deep ? tlength / 2 : 0)
-        guard missing > 0, missing >= threshold || (!started && missing > 0) else { return }
+        guard missing > 0, missing >= s.requestThreshold || !started else { return }
         s.outstanding += missing
         message(.request) { $0.u32(s.channel); $0.u32(UInt32(missing)) }
     }

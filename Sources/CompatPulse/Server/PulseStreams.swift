@@ -26,7 +26,7 @@ final class PlaybackStream {
     let index: UInt32
     let node: PlaybackStreamNode
     let format: ClientFormat
-    var metrics: PlaybackMetrics
+    var metrics: PlaybackMetrics { didSet { updateSignalling() } }
     var sinkName: String
     let remix: ChannelRemix
     let resampler: Resampler?
@@ -60,9 +60,29 @@ final class PlaybackStream {
         self.properties = properties
         self.volume = volume
         self.muted = muted
+        updateSignalling()
     }
 
     var name: String { Props.value(properties, "media.name") ?? "Playback Stream" }
+
+    /// Missing bytes worth a REQUEST: minreq, or half of tlength for a client with a deep buffer
+    /// (≥ 0.5 s, such as pacat's default 2 s). Bigger, rarer requests keep what every cycle costs
+    /// per stream — a wake-up of the client and of us — off the control thread while the queue
+    /// never drops below half a second; low-latency clients keep PulseAudio's minreq cadence.
+    var requestThreshold: Int64 {
+        let tlength = Int64(metrics.targetLength)
+        let deep = tlength >= Int64(format.bytesPerSecond / 2)
+        return max(Int64(metrics.minimumRequest), deep ? tlength / 2 : 0)
+    }
+
+    /// The RT thread wakes the control thread once minreq has been played — a quarter of the
+    /// threshold for a deep buffer, so its queue never falls more than that below the point where
+    /// a request is due — and at once when the stream starts playing; not every cycle.
+    private func updateSignalling() {
+        let deep = requestThreshold > Int64(metrics.minimumRequest)
+        let frames = (deep ? requestThreshold / 4 : requestThreshold) * Int64(graphRate) / Int64(format.bytesPerSecond)
+        node.signalEveryFrames.store(max(Int(frames), 1), ordering: .relaxed)
+    }
 
     /// Bytes the RT thread has consumed, in the client's units (the read index).
     var readIndex: Int64 {

@@ -8,6 +8,7 @@ extension PlaybackStreamNode {
         let channels = min(channelCount, context.outputCount)
         guard let scratch, started.load(ordering: .relaxed), !corked.load(ordering: .relaxed) else {
             for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) }
+            wasPlaying = false
             return .ok
         }
         let cc = channelCount
@@ -22,6 +23,18 @@ extension PlaybackStreamNode {
         // ring's capacity and every write are multiples of the channel count.
         let got = ring.consume(count: frames * cc) { source, offset, length in
             let first = offset / cc, count = length / cc
+            if cc == 2 && channels == 2 && scratch[2] == 0 && scratch[3] == 0 {
+                // Stereo at a steady gain, the common case: one pass over the interleaved
+                // frames with a constant stride, which the optimiser vectorises (de-interleaving
+                // with shuffles) where the general loop below gathers one channel at a time.
+                let left = context.output(0) + first, right = context.output(1) + first
+                let gl = scratch[0], gr = scratch[1]
+                for i in 0..<count {
+                    left[i] = source[2 * i] * gl
+                    right[i] = source[2 * i + 1] * gr
+                }
+                return
+            }
             for c in 0..<channels {
                 let out = context.output(c) + first
                 let start = scratch[c], step = scratch[cc + c]
@@ -46,10 +59,13 @@ extension PlaybackStreamNode {
                 progress.signal()
                 lastSignalFrames = played
             }
-        } else if played - lastSignalFrames >= signalEveryFrames.load(ordering: .relaxed) {
+        } else if !wasPlaying || played - lastSignalFrames >= signalEveryFrames.load(ordering: .relaxed) {
+            // The first cycle played after prebuffering, a cork or an underrun is signalled at
+            // once (the client waits for STARTED); later ones every `signalEveryFrames`.
             progress.signal()
             lastSignalFrames = played
         }
+        wasPlaying = true
         return .ok
     }
 }

@@ -5,8 +5,8 @@ import SluiceSystem
 /// A pulse playback stream (sink input) as a graph node: the control thread converts what the
 /// client sends to float at the graph rate and queues it in a ring; the RT thread plays from it.
 public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
-    // @unchecked: shared state is atomic or the SPSC ring (control writes, RT reads); `scratch`
-    // and `lastSignalFrames` are RT-only.
+    // @unchecked: shared state is atomic or the SPSC ring (control writes, RT reads); `scratch`,
+    // `lastSignalFrames` and `wasPlaying` are RT-only.
     public let ring: SampleRing
     public let channelCount: Int
     public let volume: StreamVolume
@@ -25,6 +25,7 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     let progress: EventFD
     var scratch: UnsafeMutablePointer<Float>?
     var lastSignalFrames = 0
+    var wasPlaying = false
 
     public init(name: String, channels: [String], ringFrames: Int, progress: EventFD) {
         channelCount = channels.count
