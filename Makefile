@@ -50,7 +50,7 @@ test: deps-test
 	$(SWIFT) build --build-tests --scratch-path $(SCRATCH)
 	SLUICE_FAKECARD_LIB=$(FAKECARD) SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --scratch-path $(SCRATCH)
 	$(SWIFT) build -c release --build-tests --scratch-path $(SCRATCH)
-	SLUICE_FAKECARD_LIB=$(FAKECARD) SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --skip-build --scratch-path $(SCRATCH) --filter 'RealtimeAllocationTests|AlsaRealtimeTests'
+	SLUICE_FAKECARD_LIB=$(FAKECARD) SWIFT_BACKTRACE=enable=no $(SWIFT) test -c release --skip-build --scratch-path $(SCRATCH) --filter 'RealtimeAllocationTests|AlsaRealtimeTests|StreamRealtimeTests'
 
 bench: deps-bench build $(FAKECARD)
 	cd Benchmarks && SLUICE_FAKECARD_LIB=$(FAKECARD) $(SWIFT) package --disable-sandbox benchmark --no-progress

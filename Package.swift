@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
         .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter", "SluiceSystem", .product(name: "Atomics", package: "swift-atomics")], resources: [.copy("Fixtures")]),
         .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph"]),
+        .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph", "Nodes", "SluiceSystem", "CAllocCounter", .product(name: "Atomics", package: "swift-atomics")]),
         .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
     ],
     swiftLanguageModes: [.v6]

@@ -411,6 +411,53 @@ struct PulseTests {
         try expectUnbroken(rec, toneFrames: tone.count / 2, amplitude: 8000, minimumFrames: 48_000 * 9)
     }
 
+    /// Runs of equal values in the left channel of `rec` (s16 stereo), leading and trailing
+    /// silence left out; nil when the channels differ anywhere.
+    private func levelRuns(_ rec: [Int16]) -> [(level: Int16, frames: Int)]? {
+        var runs: [(level: Int16, frames: Int)] = []
+        for f in 0..<(rec.count / 2) {
+            guard rec[2 * f] == rec[2 * f + 1] else { return nil }
+            if let last = runs.last, last.level == rec[2 * f] { runs[runs.count - 1].frames += 1 } else { runs.append((rec[2 * f], 1)) }
+        }
+        if runs.first?.level == 0 { runs.removeFirst() }
+        if runs.last?.level == 0 { runs.removeLast() }
+        return runs
+    }
+
+    @Test("seeks: RELATIVE back and forth, ABSOLUTE, RELATIVE_END and RELATIVE_ON_READ put the data where PulseAudio would")
+    func seekModesWhileCorked() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let rec = try recording(d) {
+            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "corked"], environment: d.environment)
+            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
+        }
+        let runs = try #require(levelRuns(rec), "the channels differ")
+        let expected: [(Int16, Int)] = [(5000, 4800), (1000, 7200), (2000, 12_000), (0, 12_000), (3000, 6000), (4000, 3000), (3000, 3000)]
+        #expect(runs.map { "\($0.level)×\($0.frames)" } == expected.map { "\($0.0)×\($0.1)" })
+    }
+
+    @Test("a RELATIVE_ON_READ seek rewrites audio ahead of a playing stream, and FLUSH drops the rest of the queue")
+    func seekAndFlushWhilePlaying() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let rec = try recording(d) {
+            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "playing"], environment: d.environment)
+            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
+        }
+        let runs = try #require(levelRuns(rec), "the channels differ")
+        let report = runs.map { "\($0.level)×\($0.frames)" }.joined(separator: " ")
+        try #require(runs.count == 4, "\(report)")
+        // 1 s of 1000 with 0.1 s of 2000 written 0.2 s ahead of the read index, whole; the flush
+        // 0.5 s later cut the 1000 short; then all of the 3000 written after it.
+        #expect(runs[0].level == 1000 && runs[1].level == 2000 && runs[2].level == 1000 && runs[3].level == 3000, "\(report)")
+        #expect(runs[1].frames == 4800 && runs[3].frames == 9600, "\(report)")
+        #expect(runs[0].frames > 9600 && runs[2].frames > 0, "\(report)")
+        #expect(runs[0].frames + runs[1].frames + runs[2].frames < 48_000 - 4800, "the flush dropped nothing: \(report)")
+    }
+
     /// The tone in `rec` (s16 stereo): found, no run of zeros, no step larger than a 1 kHz sine's.
     private func expectUnbroken(_ rec: [Int16], toneFrames: Int, amplitude: Double, minimumFrames: Int) throws {
         let start = try #require(rec.firstIndex(where: { $0 != 0 })) / 2

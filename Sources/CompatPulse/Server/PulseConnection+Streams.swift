@@ -224,10 +224,7 @@ extension PulseConnection {
             reply(tag)
         case .flushPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
-            // Drop what is queued: the read index jumps to the write index.
-            var sink = [Float](repeating: 0, count: 4096)
-            while s.node.ring.readableCount > 0 { _ = sink.withUnsafeMutableBufferPointer { s.node.ring.read(into: $0.baseAddress!, count: 4096) } }
-            s.playedAtFlush = s.node.framesPlayed.load(ordering: .relaxed) - Int(s.writeIndex / Int64(s.format.frameSize) * Int64(s.graphRate) / Int64(s.format.rate))
+            _ = s.flush()
             if s.metrics.prebuffer > 0 { s.node.started.store(false, ordering: .relaxed); s.sentStarted = false }
             reply(tag)
             requestMore(s)
@@ -389,14 +386,21 @@ extension PulseConnection {
 
     // MARK: Audio and flow control
 
-    /// Audio for a playback stream. Seek: RELATIVE with a positive offset inserts silence; data
-    /// already queued for the RT thread cannot be rewritten, so other seeks (negative offsets,
-    /// ABSOLUTE, RELATIVE_ON_READ, RELATIVE_END) append as RELATIVE 0 does — see pulse-compat.md.
+    /// Audio for a playback stream, written where the seek mode and offset say: RELATIVE (to
+    /// the write index), ABSOLUTE, RELATIVE_ON_READ (to the read index) or RELATIVE_END (to the
+    /// end of the queued data); see `PlaybackStream.seek(to:)`.
     func receiveAudio(channel: UInt32, seek: UInt32, offset: Int64, _ payload: UnsafeRawBufferPointer) {
         guard let s = playback[channel] else { return }     // unknown channel: ignored, as PulseAudio does
-        var lost = 0
-        if seek == 0 && offset > 0 { lost += s.enqueueSilence(bytes: Int(min(offset, Int64(s.metrics.maxLength)))) }
-        lost += s.enqueue(payload)
+        let base: Int64
+        switch seek {
+        case 0: base = s.writeIndex
+        case 1: base = 0
+        case 2: base = s.readIndex
+        default: base = s.endIndex
+        }
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        if !overflow && (seek != 0 || offset != 0) { s.seek(to: max(target, 0)) }
+        let lost = s.enqueue(payload)
         s.outstanding = max(s.outstanding - Int64(payload.count), 0)
         if lost > 0 { message(.overflow) { $0.u32(channel) } }
         if !s.node.started.load(ordering: .relaxed) && s.queuedBytes >= Int64(s.metrics.prebuffer) {

@@ -34,8 +34,16 @@ final class PlaybackStream {
     var properties: [(String, [UInt8])]
     var volume: [UInt32]
     var muted: Bool
-    /// Bytes the client has written (the stream's write index).
+    /// The stream's write index in the client's bytes: where its next byte goes (a seek moves it).
     var writeIndex: Int64 = 0
+    /// The end of the data written, in the client's bytes (RELATIVE_END seeks from here).
+    var endIndex: Int64 = 0
+    /// Where the next sample goes in the ring (absolute sample positions, as
+    /// `SampleRing.writePosition`); behind `ringEnd` after a backward seek, ahead of it after a
+    /// forward seek past the end (the gap becomes silence).
+    private var ringCursor = 0
+    /// The end of what was written to the ring.
+    private var ringEnd = 0
     /// Bytes requested from the client and not yet received.
     var outstanding: Int64 = 0
     var pendingDrains: [UInt32] = []
@@ -87,7 +95,7 @@ final class PlaybackStream {
     /// Bytes the RT thread has consumed, in the client's units (the read index).
     var readIndex: Int64 {
         let played = Int64(node.framesPlayed.load(ordering: .relaxed) - playedAtFlush)
-        return min(played * Int64(format.rate) / Int64(graphRate) * Int64(format.frameSize), writeIndex)
+        return min(played * Int64(format.rate) / Int64(graphRate) * Int64(format.frameSize), endIndex)
     }
 
     var queuedBytes: Int64 { max(writeIndex - readIndex, 0) }
@@ -95,12 +103,36 @@ final class PlaybackStream {
     /// Frames converted per step: bounds the scratch buffer whatever size a client writes.
     static let chunkFrames = 4096
 
-    /// Converts client bytes and queues them for the RT thread. Returns the bytes that did not fit.
-    /// The bytes may be a view into the client's (sealed, read-only) pool: nothing is copied
-    /// before decoding, and the common case — the graph's layout at the graph's rate — decodes
-    /// into one reused buffer and goes straight into the ring.
+    /// Converts client bytes and queues them for the RT thread at the write index. Returns the
+    /// bytes that did not fit. The bytes may be a view into the client's (sealed, read-only)
+    /// pool: nothing is copied before decoding, and the common case — the graph's layout at the
+    /// graph's rate, no seek pending — decodes into one reused buffer and goes straight into the ring.
     func enqueue(_ data: UnsafeRawBufferPointer) -> Int {
         writeIndex += Int64(data.count)
+        endIndex = max(endIndex, writeIndex)
+        var rest = data
+        let ring = node.ring
+        if ringCursor != ringEnd {
+            // After a seek: rewrite from the cursor (never what the RT thread has read or is
+            // reading: the part of `data` meant for that is dropped, as PulseAudio drops data
+            // written before the read index), or fill the gap past the end with silence.
+            if ringCursor < ringEnd {
+                let start = ring.rewind(to: ringCursor)
+                let skipBytes = min(clientBytes(ringSamples: start - ringCursor), rest.count)
+                rest = UnsafeRawBufferPointer(rebasing: rest[skipBytes...])
+            } else {
+                let gap = ringCursor - ringEnd
+                ring.produce(count: gap) { destination, _, length in destination.update(repeating: 0, count: length) }
+            }
+        }
+        let lost = enqueueAtCursor(rest)
+        ringCursor = ring.writePosition
+        ring.restore(to: ringEnd)
+        ringEnd = max(ringEnd, ringCursor)
+        return lost
+    }
+
+    private func enqueueAtCursor(_ data: UnsafeRawBufferPointer) -> Int {
         let fs = format.frameSize
         var lost = 0
         var rest = data
@@ -124,14 +156,39 @@ final class PlaybackStream {
         return lost
     }
 
-    /// Inserts `bytes` of silence (a forward relative seek).
-    func enqueueSilence(bytes: Int) -> Int {
-        let frames = bytes / format.frameSize
-        guard frames > 0 else { return 0 }
-        let silence = [UInt8](repeating: format.encoding == .u8 ? 0x80 : 0, count: frames * format.frameSize)
-        writeIndex -= Int64(silence.count)   // a seek moves the write index; enqueue adds it back
-        writeIndex += Int64(bytes)
-        return silence.withUnsafeBytes { enqueue($0) }
+    /// Moves the write index to `index` (client bytes), as a pulse seek does: the next data
+    /// overwrites what is queued from there (PulseAudio's memblockq keeps what lies beyond the
+    /// overwritten part, and so does this), or leaves a gap of silence past the end, at most
+    /// maxlength. A partly received frame is dropped.
+    func seek(to index: Int64) {
+        let target = min(index, endIndex + Int64(metrics.maxLength))
+        guard target != writeIndex else { return }
+        partialFrame.removeAll(keepingCapacity: true)
+        let frames = (target - writeIndex) / Int64(format.frameSize)
+        ringCursor += Int(frames * Int64(graphRate) / Int64(format.rate)) * node.channelCount
+        writeIndex = target
+    }
+
+    /// Drops what is queued but what the RT thread is reading this cycle (at most a quantum):
+    /// the read index jumps to the write index. Returns the frames kept.
+    func flush() -> Int {
+        let ring = node.ring
+        let kept = ring.rewind(to: ring.readPosition)
+        let keptFrames = max(kept - ring.readPosition, 0) / max(node.channelCount, 1)
+        ringCursor = kept
+        ringEnd = kept
+        partialFrame.removeAll(keepingCapacity: true)
+        endIndex = writeIndex
+        playedAtFlush = node.framesPlayed.load(ordering: .relaxed) + keptFrames
+            - Int(writeIndex / Int64(format.frameSize) * Int64(graphRate) / Int64(format.rate))
+        return keptFrames
+    }
+
+    /// Ring samples → the client's bytes (whole frames, rounded up).
+    private func clientBytes(ringSamples: Int) -> Int {
+        let graphFrames = (ringSamples + node.channelCount - 1) / max(node.channelCount, 1)
+        let frames = (graphFrames * format.rate + graphRate - 1) / graphRate
+        return frames * format.frameSize
     }
 
     /// Decodes whole frames and writes them to the ring; returns the bytes that did not fit.

@@ -52,13 +52,20 @@ public final class SPSCRing<Element>: @unchecked Sendable {
 }
 
 /// A single-producer single-consumer ring of float samples, for moving audio between the RT
-/// thread and a helper thread (file I/O). [rt on both ends]
+/// thread and another thread (file I/O, a pulse client's stream). [rt on both ends]
+///
+/// The writer may also take back what it wrote and the reader has not reached (`rewind`), to
+/// overwrite it — pulse seeks and flushes — without ever touching samples the reader may be
+/// reading: see `rewind(to:)`.
 public final class SampleRing: @unchecked Sendable {
-    // @unchecked: one writer thread, one reader thread; indices published with release/acquire.
+    // @unchecked: one writer thread, one reader thread; indices published with release/acquire,
+    // and sequentially consistent where `rewind` needs a store-load fence against the reader.
     @usableFromInline let storage: UnsafeMutablePointer<Float>
     public let capacity: Int
     @usableFromInline let readIndex = ManagedAtomic<Int>(0)
     @usableFromInline let writeIndex = ManagedAtomic<Int>(0)
+    /// The end of what the reader is reading or has read (it claims before it reads).
+    @usableFromInline let claimIndex = ManagedAtomic<Int>(0)
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -68,9 +75,13 @@ public final class SampleRing: @unchecked Sendable {
     }
 
     /// [rt] Samples that can be read now.
-    @inlinable public var readableCount: Int { writeIndex.load(ordering: .acquiring) - readIndex.load(ordering: .relaxed) }
+    @inlinable public var readableCount: Int { max(writeIndex.load(ordering: .acquiring) - readIndex.load(ordering: .relaxed), 0) }
     /// [rt] Samples that can be written now.
-    @inlinable public var writableCount: Int { capacity - (writeIndex.load(ordering: .relaxed) - readIndex.load(ordering: .acquiring)) }
+    @inlinable public var writableCount: Int { capacity - max(writeIndex.load(ordering: .relaxed) - readIndex.load(ordering: .acquiring), 0) }
+    /// Samples written since the ring was made (the writer's position), less what was rewound.
+    @inlinable public var writePosition: Int { writeIndex.load(ordering: .relaxed) }
+    /// Samples read since the ring was made (the reader's position).
+    @inlinable public var readPosition: Int { readIndex.load(ordering: .acquiring) }
 
     /// [rt] Writes up to `count` samples; returns how many were written.
     @inlinable @discardableResult
@@ -90,9 +101,10 @@ public final class SampleRing: @unchecked Sendable {
     /// are multiples of a frame, every region holds whole frames.
     @inlinable @discardableResult
     public func produce(count: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Int {
-        let w = writeIndex.load(ordering: .relaxed)
+        var w = writeIndex.load(ordering: .relaxed)
         let r = readIndex.load(ordering: .acquiring)
-        let n = min(count, capacity - (w - r))
+        if w < r { w = r }      // a rewind raced with the reader, which went past: nothing to keep
+        let n = max(min(count, capacity - (w - r)), 0)
         var i = 0
         var pos = w % capacity
         while i < n {
@@ -111,8 +123,12 @@ public final class SampleRing: @unchecked Sendable {
     @inlinable @discardableResult
     public func consume(count: Int, _ body: (UnsafePointer<Float>, Int, Int) -> Void) -> Int {
         let r = readIndex.load(ordering: .relaxed)
-        let w = writeIndex.load(ordering: .acquiring)
-        let n = min(count, w - r)
+        var n = max(min(count, writeIndex.load(ordering: .acquiring) - r), 0)
+        guard n > 0 else { return 0 }
+        // Claim the samples about to be read, then look at the write index again: a writer's
+        // `rewind` either sees the claim or is seen here (see `rewind`).
+        claimIndex.store(r + n, ordering: .sequentiallyConsistent)
+        n = max(min(n, writeIndex.load(ordering: .sequentiallyConsistent) - r), 0)
         var i = 0
         var pos = r % capacity
         while i < n {
@@ -123,6 +139,38 @@ public final class SampleRing: @unchecked Sendable {
         }
         readIndex.store(r + n, ordering: .releasing)
         return n
+    }
+
+    /// [writer] Takes back what was written from `position` on (an absolute sample index, as
+    /// `writePosition`), so that the next `produce` overwrites it — but never a sample the reader
+    /// has read or is reading: the position actually set is no earlier than that, and no later
+    /// than the current write position. Returns it; `restore(to:)` puts back what the caller did
+    /// not overwrite.
+    ///
+    /// Why it is safe: the reader claims what it is about to read, then reads the write index
+    /// again; the writer publishes the shorter ring, then reads the claim (both store-load pairs
+    /// sequentially consistent). Either the writer sees the claim and stays past it, or the
+    /// reader sees the shorter ring and reads no further than its end.
+    public func rewind(to position: Int) -> Int {
+        let end = writeIndex.load(ordering: .relaxed)
+        var target = min(position, end)
+        while target < end {
+            writeIndex.store(target, ordering: .sequentiallyConsistent)
+            let taken = max(claimIndex.load(ordering: .sequentiallyConsistent), readIndex.load(ordering: .acquiring))
+            if taken <= target { return target }
+            // The reader has or may be reading past the target: hand those samples back (they
+            // were not overwritten) and check again.
+            target = min(taken, end)
+        }
+        writeIndex.store(end, ordering: .sequentiallyConsistent)
+        return end
+    }
+
+    /// [writer] After a `rewind`: moves the write position forward to `position` (no further
+    /// than where it was before the rewind), exposing again the samples not overwritten.
+    public func restore(to position: Int) {
+        let w = writeIndex.load(ordering: .relaxed)
+        if position > w { writeIndex.store(position, ordering: .releasing) }
     }
 
     deinit { storage.deallocate() }

@@ -1,0 +1,76 @@
+import Atomics
+import CAllocCounter
+import CompatPulse
+import Foundation
+import Graph
+import Nodes
+import SluiceSystem
+import Testing
+
+/// The RT side of pulse streams, under the same proof as the graph's own nodes: a playback
+/// stream and a record stream run 10,000 cycles on an RT thread while this thread does what the
+/// pulse connection does meanwhile — writes audio, rewinds it for seeks and flushes, changes
+/// volumes (ramps), reads what was recorded — and the RT thread allocates nothing.
+@Suite("pulse streams on the realtime thread")
+struct StreamRealtimeTests {
+    final class Counts: @unchecked Sendable {
+        // @unchecked: written by the RT thread before `done` is set, read after.
+        var allocations: UInt64 = 0
+        var cycles = 0
+    }
+
+    @Test("playback and record stream nodes: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
+    func noAllocations() throws {
+        let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["FL", "FR"])
+        let engine = try Engine(format: format, driver: FreewheelDriver())
+        let progress = try EventFD()
+        let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        let record = RecordStreamNode(name: "rec", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
+        try engine.add(SineNode(name: "tone", channels: ["FL", "FR"]))
+        try engine.add(play)
+        try engine.add(record)
+        try engine.link(node: "play", to: "sink")
+        try engine.link(node: "tone", to: "rec")
+        play.started.store(true, ordering: .relaxed)
+        let core = engine.core
+        let counts = Counts()
+        let done = ManagedAtomic<Bool>(false)
+        let rt = RealtimeThread()
+        try rt.start(name: "test-rt", priority: 0) {
+            _ = core.run(cycleLimit: 16)
+            let before = sluice_thread_alloc_count()
+            let cycles = core.run(cycleLimit: 10_000)
+            counts.allocations = sluice_thread_alloc_count() - before
+            counts.cycles = cycles
+            done.store(true, ordering: .releasing)
+        }
+        var block = [Float](repeating: 0.25, count: 2048)
+        var recorded = [Float](repeating: 0, count: 4096)
+        var i = 0, rewound = 0
+        while !done.load(ordering: .acquiring) {
+            _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
+            if i % 4 == 1 {
+                // A seek: take back what the RT thread has not reached, overwrite half, restore.
+                let top = play.ring.writePosition
+                let start = play.ring.rewind(to: play.ring.readPosition)
+                if start < top { rewound += 1 }
+                _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min((top - start) / 2 / 2 * 2, $0.count)) }
+                play.ring.restore(to: top)
+            }
+            if i % 16 == 3 { _ = play.ring.rewind(to: play.ring.readPosition) }        // a flush
+            play.volume.set(i % 2 == 0 ? [0.5, 0.25] : [1, 1])
+            record.volume.set(i % 2 == 0 ? [1, 0.5] : [0.75, 1])
+            _ = recorded.withUnsafeMutableBufferPointer { record.ring.read(into: $0.baseAddress!, count: $0.count) }
+            progress.drain()
+            engine.reclaim()
+            i += 1
+            usleep(100)
+        }
+        rt.join()
+        #expect(counts.cycles == 10_000)
+        #expect(counts.allocations == 0, "allocations on the RT thread")
+        #expect(play.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the playback node must have played audio (not only underruns) to prove anything")
+        #expect(rewound > 10, "the run must include rewinds to prove anything about them")
+    }
+}
