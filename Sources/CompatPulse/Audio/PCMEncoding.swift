@@ -45,24 +45,30 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
             for i in 0..<count { out[i] = Float(G711.alawToLinear(bytes[i])) / 32768 }
         case .ulaw:
             for i in 0..<count { out[i] = Float(G711.ulawToLinear(bytes[i])) / 32768 }
-        case .s16le:   // the common case: one loop without a per-sample branch, vectorised
+        case .s16le:
+            // The common case: one loop without a per-sample branch or overflow check (wrapping
+            // offsets: `count` was checked above), which the optimiser vectorises.
+            guard let base = bytes.baseAddress else { return }
             for i in 0..<count {
-                out[i] = Float(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))) * (1 / 32768)
+                out[i] = Float(Int16(littleEndian: base.loadUnaligned(fromByteOffset: i &* 2, as: Int16.self))) * (1 / 32768)
             }
         case .s16be:
+            guard let base = bytes.baseAddress else { return }
             for i in 0..<count {
-                out[i] = Float(Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))) * (1 / 32768)
+                out[i] = Float(Int16(bigEndian: base.loadUnaligned(fromByteOffset: i &* 2, as: Int16.self))) * (1 / 32768)
             }
         case .float32le, .float32be:
+            guard let base = bytes.baseAddress else { return }
             let big = self == .float32be
             for i in 0..<count {
-                let raw = bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
+                let raw = base.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
                 out[i] = Float(bitPattern: big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
             }
         case .s32le, .s32be:
+            guard let base = bytes.baseAddress else { return }
             let big = self == .s32be
             for i in 0..<count {
-                let raw = bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
+                let raw = base.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
                 out[i] = Float(Double(Int32(bitPattern: big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))) / 2_147_483_648)
             }
         case .s24le, .s24be:
@@ -72,9 +78,10 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
                 out[i] = Float(Int32(bitPattern: u << 8) >> 8) / 8_388_608
             }
         case .s24_32le, .s24_32be:
+            guard let base = bytes.baseAddress else { return }
             let big = self == .s24_32be
             for i in 0..<count {
-                let raw = bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)
+                let raw = base.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
                 let u = big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw)
                 out[i] = Float(Int32(bitPattern: u << 8) >> 8) / 8_388_608
             }
