@@ -24,11 +24,11 @@ public struct DaemonConfig: Sendable {
     /// The smallest quantum the graph may switch to for a low-latency client.
     public var minimumQuantum = 64
     /// The largest quantum pulse streams with deep buffers may let the graph grow to
-    /// (`[graph] max_quantum`; nil: 4096, or `quantum` when that is larger).
+    /// (`[graph] max_quantum`; nil: 8192, or `quantum` when that is larger).
     public var maximumQuantum: Int?
     /// The engine's format: buffers sized for the maximum quantum, cycles at `format.quantum`.
     public var engineFormat: GraphFormat {
-        GraphFormat(sampleRate: format.sampleRate, quantum: max(maximumQuantum ?? 4096, format.quantum),
+        GraphFormat(sampleRate: format.sampleRate, quantum: max(maximumQuantum ?? 8192, format.quantum),
                     channelNames: format.channelNames, defaultQuantum: format.quantum)
     }
     public var realtimePriority: Int32 = 80

@@ -168,7 +168,7 @@ struct PulseTests {
         func quantum() throws -> Int { Int(try d.dump()["graph"]?["quantum"]?.intValue ?? 0) }
         #expect(try quantum() == 1024)
         let deep = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
-        try d.waitUntil(timeout: 5) { try quantum() == 4096 }
+        try d.waitUntil(timeout: 5) { try quantum() == 8192 }
         let quick = try Background("/usr/bin/pacat", ["--latency-msec=10", "--format=s16le", "--rate=48000", "--channels=2", "--raw", sig],
                                    environment: d.environment)
         try d.waitUntil(timeout: 5) { try quantum() <= 256 }
