@@ -21,8 +21,11 @@ public struct DaemonConfig: Sendable {
     public enum DriverKind: String, Sendable { case timer, freewheel }
 
     public var format = GraphFormat()
-    /// The smallest quantum the graph may switch to for a low-latency client.
-    public var minimumQuantum = 64
+    /// The smallest quantum the graph may switch to for a low-latency client (`[graph]
+    /// min_quantum`): 256 frames (5.3 ms at 48 kHz), as pipewire-pulse's `pulse.min.quantum` —
+    /// a pulse client asking for 10 ms would otherwise run the graph at 64 frames, four times
+    /// the wake-ups for no latency a pulse client can use (its own buffer is larger).
+    public var minimumQuantum = 256
     /// The largest quantum pulse streams with deep buffers may let the graph grow to
     /// (`[graph] max_quantum`; nil: 8192, or `quantum` when that is larger).
     public var maximumQuantum: Int?
