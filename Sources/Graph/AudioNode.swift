@@ -81,6 +81,10 @@ open class AudioNode: @unchecked Sendable {
     /// of their latency.
     open var externalLatencyNanos: Int64 { 0 }
 
+    /// [control] The device's ports (a sound card's jacks and outputs), read now; none for a
+    /// node that is not a device.
+    open var ports: [DevicePort] { [] }
+
     /// [control] Read-only facts for introspection (file path, frames written, ...).
     open var properties: [(String, String)] { [] }
 

@@ -10,7 +10,7 @@ public enum NodeFactory {
         ("null-sink", "consumes at the driver's pace and offers monitor outputs: channels"),
         ("file-sink", "writes a WAV file (libsndfile): path, format (float|s16|s24), frames (0 = unlimited), channels"),
         ("file-source", "plays a sound file (libsndfile): path, loop, channels"),
-        ("alsa-sink", "a sound card's playback PCM (libasound): device (an ALSA PCM name, e.g. hw:0,0, plughw:CARD=PCH,DEV=0, or one from your ALSA config), driver (true: the card clocks the graph; false: it follows by adaptive resampling), headroom (periods, 2), suspend_after (seconds idle, 5), channels"),
+        ("alsa-sink", "a sound card's playback PCM (libasound): device (an ALSA PCM name, e.g. hw:0,0, plughw:CARD=PCH,DEV=0, or one from your ALSA config), driver (true: the card clocks the graph; false: it follows by adaptive resampling), headroom (periods, 2), suspend_after (seconds idle, 5), ctl (the control device whose jacks and switches give the ports; default the card's, hw:N), channels"),
         ("alsa-source", "a sound card's capture PCM (libasound): device, follow (true: resample to the driving clock; false: the card shares it, e.g. the driving card's own input), headroom, channels"),
     ]
 
@@ -23,6 +23,7 @@ public enum NodeFactory {
         var clockScale = 1.0
         var priority = 100
         var follows = true
+        var control: String?
 
         init(_ params: inout [String: String], name: String) throws(GraphError) {
             if let d = params.removeValue(forKey: "device") {
@@ -32,6 +33,10 @@ public enum NodeFactory {
             if let v = params.removeValue(forKey: "driver") { isDriver = try ParameterParse.boolean(v, node: name, parameter: "driver") }
             if let v = params.removeValue(forKey: "follow") { follows = try ParameterParse.boolean(v, node: name, parameter: "follow") }
             if let v = params.removeValue(forKey: "headroom") { headroom = try ParameterParse.integer(v, node: name, parameter: "headroom", in: 1...16) }
+            if let v = params.removeValue(forKey: "ctl") {
+                guard !v.isEmpty else { throw .invalidParameter(node: name, parameter: "ctl", value: v, expected: "an ALSA control device name such as hw:0") }
+                control = v
+            }
             if let v = params.removeValue(forKey: "priority") { priority = try ParameterParse.integer(v, node: name, parameter: "priority", in: 11...999) }
             if let v = params.removeValue(forKey: "suspend_after") {
                 suspendAfter = try ParameterParse.number(v, node: name, parameter: "suspend_after", in: 0...86_400)
@@ -86,14 +91,14 @@ public enum NodeFactory {
         case "alsa-sink", "alsa-source":
             let a = try AlsaParameters(&params, name: name)
             if let extra = params.keys.sorted().first {
-                throw .unknownParameter(node: name, parameter: extra, available: ["device", "driver", "follow", "headroom", "suspend_after", "priority", "channels"])
+                throw .unknownParameter(node: name, parameter: extra, available: ["device", "ctl", "driver", "follow", "headroom", "suspend_after", "priority", "channels"])
             }
             guard openDevices else { return AudioNode(name: name, typeName: type, inputPortNames: [], outputPortNames: []) }
             let stream: AlsaStream = type == "alsa-sink" ? .playback : .capture
             do {
                 let pcm = try AlsaPCM.open(name: a.device, stream: stream)
                 let device = try AlsaDevice(pcm: pcm, headroomPeriods: a.headroom, clockScale: a.clockScale,
-                                            suspendAfterNanos: Int64(a.suspendAfter * 1e9))
+                                            suspendAfterNanos: Int64(a.suspendAfter * 1e9), controlName: a.control)
                 node = stream == .playback
                     ? try AlsaSinkNode(name: name, channels: channels, device: device, isDriver: a.isDriver, driverPriority: a.priority)
                     : AlsaSourceNode(name: name, channels: channels, device: device, follows: a.follows)

@@ -28,7 +28,8 @@ struct AlsaDaemonTests {
     /// (TOML `[[node]]` tables) after a 48 kHz / 1024 / stereo graph with autodetection off.
     static func daemon(in dir: String, pcms: String, nodes: String) throws -> DaemonHarness {
         let alsaConf = dir + "/asound.conf"
-        try "pcm_type.sluicefake { lib \"\(fakeCardLibrary)\" }\n\(pcms)\n".write(toFile: alsaConf, atomically: true, encoding: .utf8)
+        try "pcm_type.sluicefake { lib \"\(fakeCardLibrary)\" }\nctl_type.sluicefake { lib \"\(fakeCardLibrary)\" }\n\(pcms)\n"
+            .write(toFile: alsaConf, atomically: true, encoding: .utf8)
         return try DaemonHarness(config: "[graph]\nrate = 48000\nquantum = 1024\nchannels = 2\n[alsa]\nautodetect = false\n" + nodes,
                                  extraEnvironment: ["ALSA_CONFIG_PATH": alsaConf])
     }
@@ -150,6 +151,37 @@ struct AlsaDaemonTests {
         #expect(bad == 0, "\(bad) broken steps in \(body.count) frames")
         let props = try #require(try d.node("mic")?["props"])
         #expect(props["xruns"]?.stringValue == "0")
+    }
+
+    @Test("a card's jacks and switches are its pulse ports: pactl lists them with their availability, and the plugged-in headphones are the active port")
+    func portsFromControls() throws {
+        let dir = try Self.scratch()
+        let d = try Self.daemon(in: dir, pcms: """
+            pcm.fake { type sluicefake rate 48000 channels 2 }
+            pcm.mic { type sluicefake rate 48000 channels 2 }
+            ctl.fakectl { type sluicefake elements "Headphone Jack=1;Headphone Playback Switch=1;Speaker Playback Volume=1;Mic Jack=0;Mic Capture Switch=1;Internal Mic Boost Volume=1" }
+            """, nodes: """
+            [[node]]
+            type = "alsa-sink"
+            name = "card"
+            params = { device = "fake", ctl = "fakectl" }
+            [[node]]
+            type = "alsa-source"
+            name = "mic"
+            params = { device = "mic", ctl = "fakectl" }
+            """)
+        defer { d.stop() }
+        let sinks = try runCommand("/usr/bin/pactl", ["list", "sinks"], environment: d.environment)
+        #expect(sinks.status == 0)
+        let out = sinks.stdout
+        #expect(out.contains("analog-output-speaker: Speakers (type: Speaker, priority: 10000, not available)"), "\(out)")
+        #expect(out.contains("analog-output-headphones: Headphones (type: Headphones, priority: 9900, available)"), "\(out)")
+        #expect(out.contains("Active Port: analog-output-headphones"), "\(out)")
+        #expect(out.contains("device.profile.name = \"analog-stereo\""), "\(out)")
+        let sources = try runCommand("/usr/bin/pactl", ["list", "sources"], environment: d.environment)
+        #expect(sources.stdout.contains("analog-input-mic: Microphone (type: Mic, priority: 8700, not available)"), "\(sources.stdout)")
+        #expect(sources.stdout.contains("Active Port: analog-input-internal-mic"), "\(sources.stdout)")
+        #expect(try d.node("card")?["props"]?["active_port"]?.stringValue == "analog-output-headphones")
     }
 
     @Test("a change in the sound device directory makes the daemon rescan the cards (hot-plug), and it carries on")

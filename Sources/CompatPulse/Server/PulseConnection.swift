@@ -471,8 +471,8 @@ final class PulseConnection {
         w.usec(latency)
         w.string("sluice")
         w.u32(0x2 | 0x20 | 0x80 | (s.isCapture ? 0x4 : 0))   // LATENCY | DECIBEL_VOLUME | DYNAMIC_LATENCY (| HARDWARE)
+        let card = isMonitor ? nil : (try? server.engine.node(named: s.name)).flatMap { $0.typeName.hasPrefix("alsa-") ? $0 : nil }
         if version >= 13 {
-            let card = isMonitor ? nil : (try? server.engine.node(named: s.name)).flatMap { $0.typeName.hasPrefix("alsa-") ? $0 : nil }
             var props: [(String, [UInt8])] = [("device.description", Props.string(description)),
                         ("device.class", Props.string(isMonitor ? "monitor" : card != nil ? "sound" : "abstract")), ("sluice.node", Props.string(s.name))]
             if let node = card {
@@ -482,6 +482,9 @@ final class PulseConnection {
                 if let pcm = facts.first(where: { $0.0 == "device" })?.1 { props.append(("device.string", Props.string(pcm))) }
                 props += facts.filter { $0.0.hasPrefix("alsa.") }.map { ($0.0, Props.string($0.1)) }
                 if let name = facts.first(where: { $0.0 == "alsa.card_name" })?.1 { props.append(("device.product.name", Props.string(name))) }
+                if let profile = facts.first(where: { $0.0 == "profile" })?.1 {
+                    props.append(("device.profile.name", Props.string(profile)))
+                }
             }
             w.proplist(props)
             w.usec(latency)
@@ -493,8 +496,23 @@ final class PulseConnection {
             w.u32(invalidIndex)
         }
         if version >= 16 {
-            w.u32(0)
-            w.string(nil)
+            // A sound card's ports (its jacks and outputs, read from its controls now); the
+            // active one as PulseAudio picks it: the best that is not known to be unplugged.
+            let ports = card?.ports ?? []
+            w.u32(UInt32(ports.count))
+            for port in ports {
+                w.string(port.name)
+                w.string(port.description)
+                w.u32(port.priority)
+                if version >= 24 {
+                    w.u32(port.availability.rawValue)
+                    if version >= 34 {
+                        w.string(nil)                  // availability group
+                        w.u32(port.kind.rawValue)
+                    }
+                }
+            }
+            w.string(DevicePort.active(among: ports)?.name)
         }
         if (!monitor && version >= 21) || (monitor && version >= 22) {
             w.u8(1)

@@ -18,7 +18,7 @@ enum Command: UInt32 {
     case updateRecordStreamProplist = 80, updatePlaybackStreamProplist = 81, updateClientProplist = 82
     case removeRecordStreamProplist = 83, removePlaybackStreamProplist = 84, removeClientProplist = 85
     case started = 86, `extension` = 87, getCardInfo = 88, getCardInfoList = 89
-    case setSourceOutputVolume = 98, setSourceOutputMute = 99
+    case setSinkPort = 96, setSourcePort = 97, setSourceOutputVolume = 98, setSourceOutputMute = 99
     case enableSrbchannel = 101, registerMemfdShmid = 103
 }
 

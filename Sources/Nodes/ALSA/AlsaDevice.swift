@@ -117,13 +117,18 @@ public final class AlsaDevice: @unchecked Sendable {
 
     /// The card behind the PCM (found when the device is made), for the pulse side's proplist.
     public let card: AlsaCard?
+    /// The control device whose elements tell the ports: `controlName` as given, else the
+    /// card's (`hw:N`); nil for a PCM with neither (a plugin with no card behind it).
+    public let controlName: String?
 
-    public init(pcm: AlsaPCM, headroomPeriods: Int, clockScale: Double = 1, suspendAfterNanos: Int64 = 5_000_000_000) throws(AlsaError) {
+    public init(pcm: AlsaPCM, headroomPeriods: Int, clockScale: Double = 1, suspendAfterNanos: Int64 = 5_000_000_000,
+                controlName: String? = nil) throws(AlsaError) {
         self.pcm = pcm
         self.headroomPeriods = headroomPeriods
         self.clockScale = clockScale
         self.suspendAfterNanos = suspendAfterNanos
         card = pcm.cardIndex.flatMap { AlsaDiscovery.card(index: $0) }
+        self.controlName = controlName ?? card.map { "hw:\($0.index)" }
         do { statusChanged = try EventFD() } catch {
             throw .setupFailed(device: pcm.name, step: "creating the status eventfd", code: -error.rawValue)
         }
@@ -254,9 +259,35 @@ public final class AlsaDevice: @unchecked Sendable {
     public var lastError: Int32 { lastErrorCode.load(ordering: .relaxed) }
 
     /// [control] Introspection shared by the sink and source nodes.
+    /// The ports of this device's side of the card, read from its controls now (jack states
+    /// change as things are plugged in); one generic port when there are no controls to read.
+    public var ports: [DevicePort] {
+        let playback = pcm.stream == .playback
+        return (controlName.flatMap { AlsaControls(name: $0) } ?? AlsaControls.none).ports(playback: playback)
+    }
+
+    /// PulseAudio's profile naming for this device's channel count ("analog-stereo", …).
+    public var profile: (name: String, description: String) {
+        let channels = configuration?.channelCount ?? 2
+        let side = pcm.stream == .playback ? "Output" : "Input"
+        switch channels {
+        case 1: return ("analog-mono", "Analog Mono")
+        case 2: return ("analog-stereo", "Analog Stereo")
+        case 4: return ("analog-surround-40", "Analog Surround 4.0")
+        case 6: return ("analog-surround-51", "Analog Surround 5.1")
+        case 8: return ("analog-surround-71", "Analog Surround 7.1")
+        default: return ("multichannel-\(side.lowercased())", "Multichannel \(side)")
+        }
+    }
+
     var properties: [(String, String)] {
         var result: [(String, String)] = [("device", pcm.name), ("pcm_type", pcm.typeName), ("state", state.description)]
         result += card?.properties ?? []
+        if let controlName { result.append(("ctl", controlName)) }
+        let ports = self.ports
+        result.append(("ports", ports.map { "\($0.name):\($0.availability)" }.joined(separator: ",")))
+        if let active = DevicePort.active(among: ports) { result.append(("active_port", active.name)) }
+        result += [("profile", profile.name)]
         if let c = configuration {
             result += [("format", c.sampleFormat.rawValue), ("access", c.access.rawValue), ("rate", String(c.sampleRate)),
                        ("device_channels", String(c.channelCount)), ("period_frames", String(c.periodFrames)),

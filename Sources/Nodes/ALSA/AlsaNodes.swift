@@ -50,6 +50,8 @@ public final class AlsaSinkNode: AudioNode, @unchecked Sendable {
     /// [any] What the card has queued, by its last `snd_pcm_delay`.
     public override var externalLatencyNanos: Int64 { device.nanos(frames: device.delayFrames) }
 
+    public override var ports: [DevicePort] { device.ports }
+
     public override var properties: [(String, String)] {
         device.properties + [("role", driver == nil ? "follower" : "driver")]
             + (driver == nil ? [("resample_ppm", String((device.resampleRatioPPM * 100).rounded() / 100))] : [])
@@ -92,6 +94,8 @@ public final class AlsaSourceNode: AudioNode, @unchecked Sendable {
 
     /// [any] What waits in the card to be read, at the last cycle.
     public override var externalLatencyNanos: Int64 { device.nanos(frames: device.fillFrames) }
+
+    public override var ports: [DevicePort] { device.ports }
 
     public override var properties: [(String, String)] { device.properties }
 

@@ -325,3 +325,133 @@ SND_PCM_PLUGIN_DEFINE_FUNC(sluicefake) {
 }
 
 SND_PCM_PLUGIN_SYMBOL(sluicefake);
+
+/*
+ * The fake card's control device, as an ALSA external control plugin (<alsa/control_external.h>):
+ * read-only boolean elements named in the config, so tests can give a card jacks and switches.
+ *
+ *   ctl.fakectl { type sluicefake  elements "Headphone Jack=1;Headphone Playback Switch=1;Mic Jack=0" }
+ * Loaded with `ctl_type.sluicefake { lib "/abs/path/libasound_module_pcm_sluicefake.so" }`.
+ * Names ending in " Jack" are CARD elements (as the kernel's jack controls are), others MIXER.
+ */
+#include <alsa/control_external.h>
+
+#define FAKE_CTL_MAX 32
+
+typedef struct {
+    snd_ctl_ext_t ext;
+    int count;
+    char *names[FAKE_CTL_MAX];
+    long values[FAKE_CTL_MAX];
+} fake_ctl_t;
+
+static int fake_ctl_is_jack(const char *name) {
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, " Jack") == 0;
+}
+
+static void fake_ctl_close(snd_ctl_ext_t *ext) {
+    fake_ctl_t *c = ext->private_data;
+    for (int i = 0; i < c->count; i++) free(c->names[i]);
+    free(c);
+}
+
+static int fake_ctl_elem_count(snd_ctl_ext_t *ext) { return ((fake_ctl_t *)ext->private_data)->count; }
+
+static int fake_ctl_elem_list(snd_ctl_ext_t *ext, unsigned int offset, snd_ctl_elem_id_t *id) {
+    fake_ctl_t *c = ext->private_data;
+    if ((int)offset >= c->count) return -EINVAL;
+    snd_ctl_elem_id_set_interface(id, fake_ctl_is_jack(c->names[offset]) ? SND_CTL_ELEM_IFACE_CARD : SND_CTL_ELEM_IFACE_MIXER);
+    snd_ctl_elem_id_set_name(id, c->names[offset]);
+    return 0;
+}
+
+static snd_ctl_ext_key_t fake_ctl_find_elem(snd_ctl_ext_t *ext, const snd_ctl_elem_id_t *id) {
+    fake_ctl_t *c = ext->private_data;
+    const char *name = snd_ctl_elem_id_get_name(id);
+    for (int i = 0; i < c->count; i++) if (strcmp(c->names[i], name) == 0) return (snd_ctl_ext_key_t)i;
+    return SND_CTL_EXT_KEY_NOT_FOUND;
+}
+
+static int fake_ctl_get_attribute(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, int *type, unsigned int *acc, unsigned int *count) {
+    (void)ext; (void)key;
+    *type = SND_CTL_ELEM_TYPE_BOOLEAN;
+    *acc = SND_CTL_EXT_ACCESS_READ;
+    *count = 1;
+    return 0;
+}
+
+static int fake_ctl_get_integer_info(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *imin, long *imax, long *istep) {
+    (void)ext; (void)key;
+    *imin = 0; *imax = 1; *istep = 1;
+    return 0;
+}
+
+static int fake_ctl_read_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value) {
+    fake_ctl_t *c = ext->private_data;
+    if ((int)key >= c->count) return -EINVAL;
+    *value = c->values[key];
+    return 0;
+}
+
+static int fake_ctl_read_event(snd_ctl_ext_t *ext, snd_ctl_elem_id_t *id, unsigned int *event_mask) {
+    (void)ext; (void)id; (void)event_mask;
+    return -EAGAIN;
+}
+
+static const snd_ctl_ext_callback_t fake_ctl_callback = {
+    .close = fake_ctl_close,
+    .elem_count = fake_ctl_elem_count,
+    .elem_list = fake_ctl_elem_list,
+    .find_elem = fake_ctl_find_elem,
+    .get_attribute = fake_ctl_get_attribute,
+    .get_integer_info = fake_ctl_get_integer_info,
+    .read_integer = fake_ctl_read_integer,
+    .read_event = fake_ctl_read_event,
+};
+
+SND_CTL_PLUGIN_DEFINE_FUNC(sluicefake) {
+    snd_config_iterator_t i, next;
+    const char *spec = "";
+    (void)root;
+    snd_config_for_each(i, next, conf) {
+        snd_config_t *n = snd_config_iterator_entry(i);
+        const char *id;
+        if (snd_config_get_id(n, &id) < 0) continue;
+        if (!strcmp(id, "comment") || !strcmp(id, "type") || !strcmp(id, "hint")) continue;
+        if (!strcmp(id, "elements") && snd_config_get_string(n, &spec) == 0) continue;
+        SNDERR("sluicefake ctl: unknown field %s", id);
+        return -EINVAL;
+    }
+    fake_ctl_t *c = calloc(1, sizeof *c);
+    if (!c) return -ENOMEM;
+    /* "Name=value;Name=value" */
+    char *copy = strdup(spec), *save = NULL;
+    for (char *item = strtok_r(copy, ";", &save); item && c->count < FAKE_CTL_MAX; item = strtok_r(NULL, ";", &save)) {
+        char *eq = strrchr(item, '=');
+        long v = 1;
+        if (eq) { *eq = 0; v = atol(eq + 1) != 0; }
+        c->names[c->count] = strdup(item);
+        c->values[c->count] = v;
+        c->count++;
+    }
+    free(copy);
+    c->ext.version = SND_CTL_EXT_VERSION;
+    c->ext.card_idx = 0;
+    strcpy(c->ext.id, "SluiceFake");
+    strcpy(c->ext.driver, "sluicefake");
+    strcpy(c->ext.name, "Sluice Fake Card");
+    strcpy(c->ext.longname, "Sluice clocked fake card (test fixture)");
+    strcpy(c->ext.mixername, "Sluice Fake Mixer");
+    c->ext.callback = &fake_ctl_callback;
+    c->ext.private_data = c;
+    int err = snd_ctl_ext_create(&c->ext, name, mode);
+    if (err < 0) {
+        fake_ctl_close(&c->ext);
+        return err;
+    }
+    *handlep = c->ext.handle;
+    return 0;
+}
+
+SND_CTL_PLUGIN_SYMBOL(sluicefake);
