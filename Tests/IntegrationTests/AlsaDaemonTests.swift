@@ -153,7 +153,7 @@ struct AlsaDaemonTests {
         #expect(props["xruns"]?.stringValue == "0")
     }
 
-    @Test("a card's jacks and switches are its pulse ports: pactl lists them with their availability, and the plugged-in headphones are the active port")
+    @Test("a card's jacks and switches are its pulse ports: pactl lists them with their availability, the plugged-in headphones are the active port, and the card has PulseAudio's profiles")
     func portsFromControls() throws {
         let dir = try Self.scratch()
         let d = try Self.daemon(in: dir, pcms: """
@@ -182,6 +182,18 @@ struct AlsaDaemonTests {
         #expect(sources.stdout.contains("analog-input-mic: Microphone (type: Mic, priority: 8700, not available)"), "\(sources.stdout)")
         #expect(sources.stdout.contains("Active Port: analog-input-internal-mic"), "\(sources.stdout)")
         #expect(try d.node("card")?["props"]?["active_port"]?.stringValue == "analog-output-headphones")
+        // The sink and the source share a control device: one card, with PulseAudio's profiles.
+        let cards = try runCommand("/usr/bin/pactl", ["list", "cards"], environment: d.environment)
+        #expect(cards.status == 0)
+        #expect(cards.stdout.contains("Name: alsa_card.fakectl"), "\(cards.stdout)")
+        #expect(cards.stdout.contains("output:analog-stereo+input:analog-stereo: Analog Stereo Duplex (sinks: 1, sources: 1, priority: 6565, available: yes)"), "\(cards.stdout)")
+        #expect(cards.stdout.contains("Active Profile: output:analog-stereo+input:analog-stereo"), "\(cards.stdout)")
+        #expect(cards.stdout.contains("analog-output-headphones: Headphones (type: Headphones, priority: 9900, latency offset: 0 usec, available)"), "\(cards.stdout)")
+        #expect(cards.stdout.contains("analog-input-mic: Microphone (type: Mic, priority: 8700, latency offset: 0 usec, not available)"), "\(cards.stdout)")
+        // Switching is refused cleanly (Sluice does not drive the mixer yet), and the daemon carries on.
+        let switchProfile = try runCommand("/usr/bin/pactl", ["set-card-profile", "alsa_card.fakectl", "off"], environment: d.environment)
+        #expect(switchProfile.status != 0)
+        #expect(try runCommand("/usr/bin/pactl", ["info"], environment: d.environment).status == 0)
     }
 
     @Test("a change in the sound device directory makes the daemon rescan the cards (hot-plug), and it carries on")

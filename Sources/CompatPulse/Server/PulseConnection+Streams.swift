@@ -333,7 +333,7 @@ extension PulseConnection {
             }
             server.updateQuantum()
         case .exit, .loadModule, .unloadModule, .killClient, .killSinkInput, .killSourceOutput, .moveSinkInput, .moveSourceOutput,
-             .suspendSink, .suspendSource, .setSinkPort, .setSourcePort:
+             .suspendSink, .suspendSource, .setSinkPort, .setSourcePort, .setCardProfile:
             // Refused for now rather than half-done; Docs/pulse-compat.md lists what is supported.
             error(tag, .notImplemented)
         case .extension:

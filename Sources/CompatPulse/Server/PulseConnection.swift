@@ -273,8 +273,14 @@ final class PulseConnection {
             reply(tag) { c.writeClientInfo(&$0, version: version) }
         case .getClientInfoList:
             reply(tag) { w in for c in server.connections.values.sorted(by: { $0.index < $1.index }) where c.isAuthorized { c.writeClientInfo(&w, version: version) } }
-        case .getModuleInfoList, .getSampleInfoList, .getCardInfoList: reply(tag)
-        case .getModuleInfo, .getSampleInfo, .getCardInfo: error(tag, .noEntity)
+        case .getModuleInfoList, .getSampleInfoList: reply(tag)
+        case .getModuleInfo, .getSampleInfo: error(tag, .noEntity)
+        case .getCardInfoList:
+            reply(tag) { w in for c in server.cards() { c.write(&w, version: version) } }
+        case .getCardInfo:
+            let i = try r.u32(), n = try r.string()
+            guard let card = server.cards().first(where: { i != invalidIndex ? $0.index == i : $0.name == n }) else { error(tag, .noEntity); return }
+            reply(tag) { card.write(&$0, version: version) }
         case .getSinkInputInfo:
             let i = try r.u32()
             guard let s = server.playbackStreams.first(where: { $0.index == i }) else { error(tag, .noEntity); return }
@@ -493,7 +499,7 @@ final class PulseConnection {
             w.volume(volumeNorm)
             w.u32(running ? 0 : 1)                    // RUNNING / IDLE
             w.u32(65537)
-            w.u32(invalidIndex)
+            w.u32(card == nil ? invalidIndex : server.cardIndex(ofDevice: s.name))
         }
         if version >= 16 {
             // A sound card's ports (its jacks and outputs, read from its controls now); the

@@ -17,7 +17,7 @@ enum Command: UInt32 {
     case suspendSink = 70, suspendSource = 71, setPlaybackStreamBufferAttr = 72, setRecordStreamBufferAttr = 73
     case updateRecordStreamProplist = 80, updatePlaybackStreamProplist = 81, updateClientProplist = 82
     case removeRecordStreamProplist = 83, removePlaybackStreamProplist = 84, removeClientProplist = 85
-    case started = 86, `extension` = 87, getCardInfo = 88, getCardInfoList = 89
+    case started = 86, `extension` = 87, getCardInfo = 88, getCardInfoList = 89, setCardProfile = 90
     case setSinkPort = 96, setSourcePort = 97, setSourceOutputVolume = 98, setSourceOutputMute = 99
     case enableSrbchannel = 101, registerMemfdShmid = 103
 }

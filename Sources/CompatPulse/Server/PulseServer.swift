@@ -42,6 +42,15 @@ public final class PulseServer {
     var connections: [UInt32: PulseConnection] = [:]
     private var nextClientIndex: UInt32 = 1
     var nextStreamIndex: UInt32 = 1
+    /// Card indices by card key (`PulseCard`), handed out on first sight and kept.
+    private var cardIndices: [String: UInt32] = [:]
+
+    func cardIndex(forKey key: String) -> UInt32 {
+        if let i = cardIndices[key] { return i }
+        let i = UInt32(cardIndices.count)
+        cardIndices[key] = i
+        return i
+    }
     let progress: EventFD
     private let authTimer: TimerFD
     private var authTimerToken: EventLoop.Token?
