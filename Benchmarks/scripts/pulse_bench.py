@@ -5,12 +5,16 @@ privately side by side in one run (make bench-compare). See shared anchors-headl
 Measures per server: CPU per playing pacat stream (48 kHz s16 stereo, default buffers) at
 N = 1, 8, 32, 64 and at --latency-msec=10 with N = 8; server CPU per `pactl info`; PSS per idle
 connected client; start to a ready default sink. CPU = sum of /proc/PID/task/*/schedstat over a
-window. Usage: pulse_bench.py SLUICE_BIN_DIR [--servers sluice,pulseaudio,pipewire] [--window S]"""
+window. Usage: pulse_bench.py SLUICE_BIN_DIR [--servers sluice,pulseaudio,pipewire] [--window S] [--settle S]
+(defaults: 5 s to settle, then a 10 s window)."""
 import json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 SERVERS = (sys.argv[sys.argv.index("--servers") + 1] if "--servers" in sys.argv else "sluice,pulseaudio,pipewire").split(",")
-WINDOW = float(sys.argv[sys.argv.index("--window") + 1]) if "--window" in sys.argv else 5.0
+WINDOW = float(sys.argv[sys.argv.index("--window") + 1]) if "--window" in sys.argv else 10.0
+# Streams settle this long before the window: pacat's default 2 s buffer is filled, and every
+# server has touched the memory its queues use, so the window sees the steady state.
+SETTLE = float(sys.argv[sys.argv.index("--settle") + 1]) if "--settle" in sys.argv else 5.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "Tests", "Fixtures", "pulse")
 
@@ -100,7 +104,7 @@ def streams_cpu(server, n, latency=None, path=None):
     for _ in range(n):
         clients.append(subprocess.Popen(args, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(0.02)   # PulseAudio's listen backlog is 5
-    time.sleep(2)
+    time.sleep(SETTLE)
     c0, t0 = server.cpu_ns(), time.perf_counter()
     time.sleep(WINDOW)
     c1, t1 = server.cpu_ns(), time.perf_counter()
@@ -154,6 +158,7 @@ def main():
             r.update(pactl_info_cost(s))
             r["streams"] = [streams_cpu(s, n, path=path) for n in (1, 8, 32, 64)]
             r["streams_latency10"] = streams_cpu(s, 8, latency=10, path=path)
+            r["method"] = {"settle_s": SETTLE, "window_s": WINDOW}
             results[kind] = r
         finally:
             s.stop()

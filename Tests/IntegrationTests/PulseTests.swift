@@ -458,6 +458,20 @@ struct PulseTests {
         #expect(runs[0].frames + runs[1].frames + runs[2].frames < 48_000 - 4800, "the flush dropped nothing: \(report)")
     }
 
+    @Test("seeks to the ends of the 64-bit range in every mode, with partial frames, neither crash nor wedge the stream: after a FLUSH it plays what comes next")
+    func extremeSeeks() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let rec = try recording(d) {
+            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "extreme"], environment: d.environment)
+            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
+        }
+        let runs = try #require(levelRuns(rec), "the channels differ")
+        #expect(runs.map { "\($0.level)×\($0.frames)" } == ["6000×4800"])
+        #expect(try client(d, "pactl", ["info"]).status == 0)
+    }
+
     /// The tone in `rec` (s16 stereo): found, no run of zeros, no step larger than a 1 kHz sine's.
     private func expectUnbroken(_ rec: [Int16], toneFrames: Int, amplitude: Double, minimumFrames: Int) throws {
         let start = try #require(rec.firstIndex(where: { $0 != 0 })) / 2

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A raw pulse client that writes with every seek mode, for the tests (libpulse's tools never
-seek backwards). Usage: seek_client.py SOCKET corked|playing
+seek backwards). Usage: seek_client.py SOCKET corked|playing|extreme
 Creates an s16 stereo 48 kHz playback stream without prebuffering and writes constant levels
 (the same on both channels), then drains and prints 'drained'. What should play, in frames:
   corked:  writes with RELATIVE, ABSOLUTE, RELATIVE_END and RELATIVE_ON_READ seeks while the
@@ -8,7 +8,9 @@ Creates an s16 stereo 48 kHz playback stream without prebuffering and writes con
            5000 x 4800, 1000 x 7200, 2000 x 12000, 0 x 12000, 3000 x 6000, 4000 x 3000, 3000 x 3000
   playing: 1 s of 1000; 0.3 s later 0.1 s of 2000 at 0.2 s past the read index (RELATIVE_ON_READ);
            0.5 s later a FLUSH and 0.2 s of 3000:
-           1000 x a, 2000 x 4800, 1000 x b (a + 4800 + b well short of 48000), 3000 x 9600"""
+           1000 x a, 2000 x 4800, 1000 x b (a + 4800 + b well short of 48000), 3000 x 9600
+  extreme: seeks to the ends of the 64-bit range in every mode (and odd byte counts), then
+           a FLUSH and 0.1 s of 6000: the server must stay up and play exactly that"""
 import socket, struct, sys, time
 
 s = socket.socket(socket.AF_UNIX)
@@ -76,6 +78,15 @@ if mode == 'corked':
     write(5000, 4800, RELATIVE_ON_READ, 0)                    # [0, 0.1 s): nothing has played yet
     s.sendall(frame(u32(41) + u32(3) + u32(channel) + b'0'))  # uncork
     reply_to(3)
+elif mode == 'extreme':
+    for seek in (RELATIVE, ABSOLUTE, RELATIVE_ON_READ, RELATIVE_END):
+        for offset in (-(1 << 63), (1 << 63) - 1, -1, 1, -(1 << 40), 1 << 40):
+            s.sendall(frame(b'\x01\x02\x03', channel=channel, offset=offset, flags=seek))
+    s.sendall(frame(u32(42) + u32(3) + u32(channel)))         # flush
+    reply_to(3)
+    s.sendall(frame(u32(41) + u32(5) + u32(channel) + b'0'))  # uncork
+    reply_to(5)
+    write(6000, 4800)
 else:
     write(1000, 48000)
     time.sleep(0.3)
