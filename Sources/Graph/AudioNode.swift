@@ -23,6 +23,10 @@ public struct ProcessContext {
     @usableFromInline let linkCounts: UnsafePointer<Int32>
     public let inputCount: Int
     public let outputCount: Int
+    /// The outputs already hold what other nodes mixed into the same input downstream: add to
+    /// them (and add nothing for silence) instead of writing them. Only for a node whose
+    /// `canAccumulateOutputs` is true; see there.
+    public let accumulates: Bool
 
     @inlinable public func input(_ port: Int) -> UnsafePointer<Float> { inputPointers[port] }
     @inlinable public func output(_ port: Int) -> UnsafeMutablePointer<Float> { outputPointers[port] }
@@ -71,6 +75,12 @@ open class AudioNode: @unchecked Sendable {
     open func setParameter(_ name: String, to value: String) throws(GraphError) {
         throw .unknownParameter(node: self.name, parameter: name, available: parameters.map(\.name))
     }
+
+    /// [control] True when `process` honours `ProcessContext.accumulates`. The plan then lets a
+    /// node whose every output has exactly one link, into an input that several links feed, add
+    /// straight into that input's mix buffer: no buffer of its own to write and the mix to read
+    /// back — a third of the memory traffic per stream when many streams play into one sink.
+    open var canAccumulateOutputs: Bool { false }
 
     /// [control] The largest quantum this node can take (a sound card: its period), or nil for
     /// any. The engine never runs cycles longer than the smallest of these.

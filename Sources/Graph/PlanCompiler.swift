@@ -8,9 +8,23 @@ enum PlanCompiler {
         var mixList: [MixOperation] = []
         var mixSourceList: [UnsafePointer<Float>] = []
 
-        // Incoming links per (node, input port), in link order.
+        // Incoming links per (node, input port), in link order; outgoing links per node.
         var incoming: [Int: [Int: [Link]]] = [:]
-        for l in model.links { incoming[l.toNode, default: [:]][l.toPort, default: []].append(l) }
+        var outgoing: [Int: [Link]] = [:]
+        for l in model.links {
+            incoming[l.toNode, default: [:]][l.toPort, default: []].append(l)
+            outgoing[l.fromNode, default: []].append(l)
+        }
+        // Nodes that add straight into the mix buffer downstream: they can, and each of their
+        // outputs has exactly one link, into an input that several links feed.
+        var accumulating = Set<Int>()
+        for (id, record) in model.records where record.node.canAccumulateOutputs {
+            let links = outgoing[id] ?? []
+            let outputs = record.node.outputPortNames.count
+            guard outputs > 0, links.count == outputs, Set(links.map(\.fromPort)).count == outputs else { continue }
+            if links.allSatisfy({ (incoming[$0.toNode]?[$0.toPort]?.count ?? 0) >= 2 }) { accumulating.insert(id) }
+        }
+        var clearList: [UnsafeMutablePointer<Float>] = []
 
         for (position, id) in orderIDs.enumerated() {
             let record = model.records[id]!
@@ -41,26 +55,37 @@ enum PlanCompiler {
                 default:
                     let mixBuffer = record.mixBuffers[port]
                     keepAlive.append(mixBuffer)
-                    mixList.append(MixOperation(destination: mixBuffer.pointer, sourceStart: mixSourceList.count, sourceCount: feeds.count))
-                    for f in feeds {
+                    let summed = feeds.filter { !accumulating.contains($0.fromNode) }
+                    let added = summed.count < feeds.count
+                    if added { clearList.append(mixBuffer.pointer) }
+                    mixList.append(MixOperation(destination: mixBuffer.pointer, sourceStart: mixSourceList.count,
+                                                sourceCount: summed.count, addsToDestination: added))
+                    for f in summed {
                         mixSourceList.append(UnsafePointer(model.records[f.fromNode]!.outputBuffers[f.fromPort].pointer))
                     }
                     inputs[port] = UnsafePointer(mixBuffer.pointer)
                 }
             }
-            for port in 0..<outputCount { outputs[port] = record.outputBuffers[port].pointer }
+            if accumulating.contains(id) {
+                // Each output points at the mix buffer of the one input it feeds.
+                for l in outgoing[id]! { outputs[l.fromPort] = model.records[l.toNode]!.mixBuffers[l.toPort].pointer }
+            } else {
+                for port in 0..<outputCount { outputs[port] = record.outputBuffers[port].pointer }
+            }
             (steps.baseAddress! + position).initialize(to: PlanStep(
                 node: Unmanaged.passUnretained(node), stats: Unmanaged.passUnretained(record.stats),
                 inputs: inputs, outputs: outputs, linkCounts: linkCounts,
                 inputCount: inputCount, outputCount: outputCount, linkedInputCount: linked,
-                mixStart: mixStart, mixCount: mixList.count - mixStart))
+                mixStart: mixStart, mixCount: mixList.count - mixStart, accumulates: accumulating.contains(id)))
         }
         let mixes = UnsafeMutableBufferPointer<MixOperation>.allocate(capacity: max(mixList.count, 1))
         _ = mixes.initialize(from: mixList)
         let sources = UnsafeMutableBufferPointer<UnsafePointer<Float>>.allocate(capacity: max(mixSourceList.count, 1))
         _ = sources.initialize(from: mixSourceList)
+        let clears = UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>.allocate(capacity: max(clearList.count, 1))
+        _ = clears.initialize(from: clearList)
         return ExecutionPlan(quantum: format.quantum, sampleRate: format.sampleRate, generation: generation, driver: driver,
-                             steps: steps, mixes: mixes, mixSources: sources,
+                             steps: steps, mixes: mixes, mixSources: sources, clears: UnsafeMutableBufferPointer(rebasing: clears[0..<clearList.count]),
                              pointerTables: tables, keepAlive: keepAlive)
     }
 }

@@ -19,20 +19,25 @@ struct StreamRealtimeTests {
         var cycles = 0
     }
 
-    @Test("playback and record stream nodes: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
+    @Test("two playback streams mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
     func noAllocations() throws {
         let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["FL", "FR"])
         let engine = try Engine(format: format, driver: FreewheelDriver())
         let progress = try EventFD()
         let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        // A second stream into the same sink: both then add straight into the sink's mix.
+        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
         let record = RecordStreamNode(name: "rec", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
         try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
         try engine.add(SineNode(name: "tone", channels: ["FL", "FR"]))
         try engine.add(play)
+        try engine.add(play2)
         try engine.add(record)
         try engine.link(node: "play", to: "sink")
+        try engine.link(node: "play2", to: "sink")
         try engine.link(node: "tone", to: "rec")
         play.started.store(true, ordering: .relaxed)
+        play2.started.store(true, ordering: .relaxed)
         let core = engine.core
         let counts = Counts()
         let done = ManagedAtomic<Bool>(false)
@@ -50,6 +55,7 @@ struct StreamRealtimeTests {
         var i = 0, rewound = 0
         while !done.load(ordering: .acquiring) {
             _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
+            _ = block.withUnsafeBufferPointer { play2.ring.write($0.baseAddress!, count: min(play2.ring.writableCount, $0.count)) }
             if i % 4 == 1 {
                 // A seek: take back what the RT thread has not reached, overwrite half, restore.
                 let top = play.ring.writePosition

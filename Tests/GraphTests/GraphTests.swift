@@ -58,6 +58,43 @@ struct GraphTests {
         #expect(r[64..<128].allSatisfy { $0 == 0.625 })
     }
 
+    @Test("nodes that can add into a mix add in place when each of their outputs feeds only that mix; the sum is the same, cycle after cycle")
+    func accumulatingSourcesSumIntoTheMix() throws {
+        let e = try Engine(format: monoFormat, driver: FreewheelDriver())
+        let a = AccumulatingConstantNode(name: "a", value: 0.25)
+        let b = AccumulatingConstantNode(name: "b", value: 0.5)
+        let quiet = AccumulatingConstantNode(name: "quiet", value: 9, silent: true)
+        try e.add(a)
+        try e.add(b)
+        try e.add(quiet)
+        try e.add(ConstantNode(name: "plain", value: -0.125))
+        let probe = ProbeNode(name: "p", capacity: 64 * 6)
+        try e.add(probe)
+        // One accumulating source alone: a single link aliases its buffer, no accumulation.
+        try e.link(node: "a", to: "p")
+        #expect(e.runCycles(1) == 1)
+        #expect(!a.didAccumulate)
+        // Several feeders, accumulating and not: added in place, then the plain one summed on
+        // top; the buffer starts every cycle silent (two cycles: no carry-over).
+        try e.link(node: "b", to: "p")
+        try e.link(node: "quiet", to: "p")
+        try e.link(node: "plain", to: "p")
+        #expect(e.runCycles(2) == 2)
+        #expect(a.didAccumulate && b.didAccumulate)
+        // An output with two links is not a mix's alone: that node writes its own buffer.
+        let probe2 = ProbeNode(name: "p2", capacity: 64 * 6)
+        try e.add(probe2)
+        try e.link(node: "b", to: "p2")
+        #expect(e.runCycles(1) == 1)
+        #expect(!b.didAccumulate && a.didAccumulate)
+        let r = probe.recorded
+        #expect(r.count == 64 * 4)
+        #expect(r[0..<64].allSatisfy { $0 == 0.25 })
+        #expect(r[64..<192].allSatisfy { $0 == 0.625 }, "\(r[64..<192].prefix(4))")
+        #expect(r[192..<256].allSatisfy { $0 == 0.625 })
+        #expect(probe2.recorded.count == 64 && probe2.recorded.allSatisfy { $0 == 0.5 })
+    }
+
     @Test("a link change takes effect exactly at the next cycle boundary")
     func linkAtCycleBoundary() throws {
         let e = try Engine(format: monoFormat, driver: FreewheelDriver())

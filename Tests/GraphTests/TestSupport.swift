@@ -44,6 +44,31 @@ final class ConstantNode: AudioNode, @unchecked Sendable {
     }
 }
 
+/// A constant source that can add into a mix downstream (`canAccumulateOutputs`); records
+/// whether the plan asked it to, and can be made silent (adds nothing, or writes zeros).
+final class AccumulatingConstantNode: AudioNode, @unchecked Sendable {
+    let value: Float
+    let silent: Bool
+    let accumulated = ManagedAtomic<Bool>(false)
+    init(name: String, value: Float, silent: Bool = false) {
+        self.value = value
+        self.silent = silent
+        super.init(name: name, typeName: "constant", inputPortNames: [], outputPortNames: ["out_MONO"])
+    }
+    override var canAccumulateOutputs: Bool { true }
+    var didAccumulate: Bool { accumulated.load(ordering: .relaxed) }
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        accumulated.store(context.accumulates, ordering: .relaxed)
+        let out = context.output(0)
+        if context.accumulates {
+            if !silent { for i in 0..<context.frameCount { out[i] += value } }
+        } else {
+            out.update(repeating: silent ? 0 : value, count: context.frameCount)
+        }
+        return .ok
+    }
+}
+
 /// A node that allocates on every cycle: the allocation test must catch it.
 final class AllocatingNode: AudioNode, @unchecked Sendable {
     let sink = ManagedAtomic<Int>(0)

@@ -424,6 +424,32 @@ struct PulseTests {
         return runs
     }
 
+    @Test("two streams into one sink are mixed sample for sample: levels 1000 and 2000 sound as 3000 while both play")
+    func twoStreamsMix() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let one = d.root.appendingPathComponent("one.raw").path, two = d.root.appendingPathComponent("two.raw").path
+        try writeRaw([Int16](repeating: 1000, count: 48_000 * 2 * 2), to: one)
+        try writeRaw([Int16](repeating: 2000, count: 48_000 * 2 * 2), to: two)
+        let rec = try recording(d) {
+            let a = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", one], environment: d.environment)
+            let b = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", two], environment: d.environment)
+            for p in [a, b] {
+                let deadline = Date().addingTimeInterval(10)
+                while p.process.isRunning && Date() < deadline { usleep(20_000) }
+                #expect(!p.process.isRunning && p.process.terminationStatus == 0)
+            }
+        }
+        let runs = try #require(levelRuns(rec), "the channels differ")
+        let report = runs.map { "\($0.level)×\($0.frames)" }.joined(separator: " ")
+        // Every level heard is one stream, the other, or their exact sum; the sum for most of 2 s.
+        let allowed: Set<Int16> = [0, 1000, 2000, 3000]
+        let strangers = runs.filter { !allowed.contains($0.level) }.count
+        let both = runs.filter { $0.level == 3000 }.map(\.frames).reduce(0, +)
+        #expect(strangers == 0, "\(report)")
+        #expect(both > 72_000, "\(report)")
+    }
+
     @Test("seeks: RELATIVE back and forth, ABSOLUTE, RELATIVE_END and RELATIVE_ON_READ put the data where PulseAudio would")
     func seekModesWhileCorked() throws {
         let d = try DaemonHarness(config: nil)

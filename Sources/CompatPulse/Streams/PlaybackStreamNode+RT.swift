@@ -3,11 +3,14 @@ import Graph
 extension PlaybackStreamNode {
     /// [rt] Plays one cycle from the ring with the stream's volume; silence while prebuffering
     /// or corked; an empty ring is an underrun, reported through atomics and the progress fd.
+    /// When the plan lets the stream add straight into the sink's mix (`context.accumulates`),
+    /// it adds instead of writing, and silence adds nothing.
     func play(_ context: ProcessContext) -> ProcessStatus {
         let frames = context.frameCount
+        let adds = context.accumulates
         let channels = min(channelCount, context.outputCount)
         guard let scratch, started.load(ordering: .relaxed), !corked.load(ordering: .relaxed) else {
-            for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) }
+            if !adds { for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) } }
             wasPlaying = false
             return .ok
         }
@@ -29,9 +32,16 @@ extension PlaybackStreamNode {
                 // with shuffles) where the general loop below gathers one channel at a time.
                 let left = context.output(0) + first, right = context.output(1) + first
                 let gl = scratch[0], gr = scratch[1]
-                for i in 0..<count {
-                    left[i] = source[2 * i] * gl
-                    right[i] = source[2 * i + 1] * gr
+                if adds {
+                    for i in 0..<count {
+                        left[i] += source[2 * i] * gl
+                        right[i] += source[2 * i + 1] * gr
+                    }
+                } else {
+                    for i in 0..<count {
+                        left[i] = source[2 * i] * gl
+                        right[i] = source[2 * i + 1] * gr
+                    }
                 }
                 return
             }
@@ -40,14 +50,15 @@ extension PlaybackStreamNode {
                 let start = scratch[c], step = scratch[cc + c]
                 // No loop-carried sum: the steady case (step 0) is a plain strided multiply the
                 // optimiser vectorises; a ramp computes each sample's gain from its index.
-                if step == 0 {
-                    for i in 0..<count { out[i] = source[i * cc + c] * start }
-                } else {
-                    for i in 0..<count { out[i] = source[i * cc + c] * (start + step * Float(first + i + 1)) }
+                switch (step == 0, adds) {
+                case (true, false): for i in 0..<count { out[i] = source[i * cc + c] * start }
+                case (true, true): for i in 0..<count { out[i] += source[i * cc + c] * start }
+                case (false, false): for i in 0..<count { out[i] = source[i * cc + c] * (start + step * Float(first + i + 1)) }
+                case (false, true): for i in 0..<count { out[i] += source[i * cc + c] * (start + step * Float(first + i + 1)) }
                 }
             }
         } / cc
-        if got < frames {
+        if got < frames && !adds {
             for c in 0..<channels { (context.output(c) + got).update(repeating: 0, count: frames - got) }
         }
         let played = framesPlayed.load(ordering: .relaxed) &+ got

@@ -43,6 +43,9 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
 
     /// [rt] See PlaybackStreamNode+RT.swift.
     public override func process(_ context: ProcessContext) -> ProcessStatus { play(context) }
+    /// It adds straight into the sink's mix when it is one of several streams there.
+    public override var canAccumulateOutputs: Bool { true }
+
     /// [rt] A playing stream keeps the driver running.
     public override func wantsCycles(linkedInputCount: Int) -> Bool {
         started.load(ordering: .relaxed) && !corked.load(ordering: .relaxed)

@@ -12,14 +12,19 @@ struct PlanStep {
     /// Range in the plan's mix table of the sums to compute before this node runs.
     let mixStart: Int
     let mixCount: Int
+    /// The node adds into its outputs, which are mix buffers downstream (`canAccumulateOutputs`).
+    let accumulates: Bool
 }
 
-/// Sum `sourceCount` buffers (from the plan's source table) into `destination`.
+/// Sum `sourceCount` buffers (from the plan's source table) into `destination`; with
+/// `addsToDestination`, add them to what accumulating nodes already put there (the buffer was
+/// cleared at the start of the cycle, see `ExecutionPlan.clears`).
 @usableFromInline
 struct MixOperation {
     let destination: UnsafeMutablePointer<Float>
     let sourceStart: Int
     let sourceCount: Int
+    let addsToDestination: Bool
 }
 
 /// An immutable, compiled schedule of the graph: node order, buffer bindings and mix lists.
@@ -39,12 +44,15 @@ public final class ExecutionPlan: Sendable {
     nonisolated(unsafe) let steps: UnsafeMutableBufferPointer<PlanStep>
     nonisolated(unsafe) let mixes: UnsafeMutableBufferPointer<MixOperation>
     nonisolated(unsafe) let mixSources: UnsafeMutableBufferPointer<UnsafePointer<Float>>
+    /// Mix buffers that accumulating nodes add into: zeroed at the start of every cycle.
+    nonisolated(unsafe) let clears: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
     nonisolated(unsafe) let pointerTables: [UnsafeMutableRawPointer]
     nonisolated(unsafe) let keepAlive: [AnyObject]
 
     init(quantum: Int, sampleRate: Int, generation: Int, driver: Driver,
          steps: UnsafeMutableBufferPointer<PlanStep>, mixes: UnsafeMutableBufferPointer<MixOperation>,
          mixSources: UnsafeMutableBufferPointer<UnsafePointer<Float>>,
+         clears: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>,
          pointerTables: [UnsafeMutableRawPointer], keepAlive: [AnyObject]) {
         self.quantum = quantum
         self.sampleRate = sampleRate
@@ -53,6 +61,7 @@ public final class ExecutionPlan: Sendable {
         self.steps = steps
         self.mixes = mixes
         self.mixSources = mixSources
+        self.clears = clears
         self.pointerTables = pointerTables
         self.keepAlive = keepAlive + [driver]
     }
@@ -63,6 +72,7 @@ public final class ExecutionPlan: Sendable {
         steps.deallocate()
         mixes.deallocate()
         mixSources.deallocate()
+        clears.deallocate()
         for t in pointerTables { t.deallocate() }
     }
 }

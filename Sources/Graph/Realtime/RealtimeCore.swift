@@ -178,12 +178,18 @@ public final class RealtimeCore: Sendable {
     @inline(__always)
     func process(plan: ExecutionPlan, cycleNanos: Int64, isFreewheeling: Bool) {
         let frames = plan.quantum
+        // Mix buffers that accumulating nodes add into start the cycle silent.
+        for buffer in plan.clears { buffer.update(repeating: 0, count: frames) }
         for step in plan.steps {
             for m in step.mixStart..<(step.mixStart + step.mixCount) {
                 let mix = plan.mixes[m]
                 let dst = mix.destination
-                dst.update(from: plan.mixSources[mix.sourceStart], count: frames)
-                for s in (mix.sourceStart + 1)..<(mix.sourceStart + mix.sourceCount) {
+                var first = mix.sourceStart
+                if !mix.addsToDestination && mix.sourceCount > 0 {
+                    dst.update(from: plan.mixSources[first], count: frames)
+                    first += 1
+                }
+                for s in first..<(mix.sourceStart + mix.sourceCount) {
                     let src = plan.mixSources[s]
                     for i in 0..<frames { dst[i] += src[i] }
                 }
@@ -192,7 +198,8 @@ public final class RealtimeCore: Sendable {
                                          isFreewheeling: isFreewheeling,
                                          inputPointers: UnsafePointer(step.inputs), outputPointers: UnsafePointer(step.outputs),
                                          linkCounts: UnsafePointer(step.linkCounts),
-                                         inputCount: step.inputCount, outputCount: step.outputCount)
+                                         inputCount: step.inputCount, outputCount: step.outputCount,
+                                         accumulates: step.accumulates)
             let t0 = monotonicNanos()
             let status = step.node._withUnsafeGuaranteedRef { $0.process(context) }
             let t1 = monotonicNanos()
