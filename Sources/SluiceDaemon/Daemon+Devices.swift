@@ -158,7 +158,17 @@ extension Daemon {
             _ = device.statusChanged.drain()
             deviceStatusChanged(name: name, device: device)
         }
-        devices[name] = (driver, token)
+        // Jacks plugged in or out: the ports clients see change, and subscribers hear of it.
+        var controls: (watcher: AlsaControlWatcher, token: EventLoop.Token)?
+        if let control = device.controlName, let watcher = AlsaControlWatcher(name: control),
+           let t = try? loop.register(watcher.fd, events: .readable, { [unowned self] _ in
+               guard watcher.drain() else { return }
+               device.forgetPorts()
+               pulse?.deviceChanged(name: name)
+           }) {
+            controls = (watcher, t)
+        }
+        devices[name] = (driver, token, controls)
     }
 
     /// Before or after a node leaves: withdraws its driver and stops watching it.
@@ -166,6 +176,7 @@ extension Daemon {
         guard let entry = devices.removeValue(forKey: name) else { return }
         if let d = entry.driver { engine.removeDriver(d) }
         if let t = entry.token { loop.unregister(t) }
+        if let c = entry.controls { loop.unregister(c.token) }
     }
 
     private func deviceStatusChanged(name: String, device: AlsaDevice) {

@@ -24,7 +24,7 @@ public final class Daemon {
     private var nextConnectionID: UInt64 = 1
     private let startNanos: Int64
     /// Sound-card nodes: their driver (sinks asked to drive) and the status eventfd's token.
-    var devices: [String: (driver: Driver?, token: EventLoop.Token?)] = [:]
+    var devices: [String: (driver: Driver?, token: EventLoop.Token?, controls: (watcher: AlsaControlWatcher, token: EventLoop.Token)?)] = [:]
     /// Cards that were busy at start: retried every few seconds (`retryTimer`).
     var pendingDevices: [(type: String, name: String, parameters: [(String, String)])] = []
     var retryTimer: TimerFD?

@@ -196,6 +196,37 @@ struct AlsaDaemonTests {
         #expect(try runCommand("/usr/bin/pactl", ["info"], environment: d.environment).status == 0)
     }
 
+    @Test("headphones unplugged: subscribers hear of the sink and the card changing, and the speakers become the active port")
+    func jackChangeIsPushed() throws {
+        let dir = try Self.scratch()
+        let state = dir + "/jacks"
+        try "Headphone Jack=1\n".write(toFile: state, atomically: true, encoding: .utf8)
+        let d = try Self.daemon(in: dir, pcms: """
+            pcm.fake { type sluicefake rate 48000 channels 2 }
+            ctl.fakectl { type sluicefake elements "Headphone Jack=1;Headphone Playback Switch=1;Speaker Playback Volume=1" state_file "\(state)" }
+            """, nodes: """
+            [[node]]
+            type = "alsa-sink"
+            name = "card"
+            params = { device = "fake", ctl = "fakectl" }
+            """)
+        defer { d.stop() }
+        func sinks() throws -> String { try runCommand("/usr/bin/pactl", ["list", "sinks"], environment: d.environment).stdout }
+        #expect(try sinks().contains("Active Port: analog-output-headphones"))
+        let events = d.root.appendingPathComponent("events.txt").path
+        let subscriber = try Background("/usr/bin/pactl", ["subscribe"], environment: d.environment, stdout: events)
+        defer { subscriber.interrupt() }
+        usleep(300_000)
+        try "Headphone Jack=0\n".write(toFile: state, atomically: true, encoding: .utf8)
+        func heard() -> String { (try? String(contentsOfFile: events, encoding: .utf8)) ?? "" }
+        try d.waitUntil(timeout: 5) { heard().contains("Event 'change' on card #0") }
+        #expect(heard().contains("Event 'change' on sink #"), "\(heard())")
+        let out = try sinks()
+        #expect(out.contains("analog-output-headphones: Headphones (type: Headphones, priority: 9900, not available)"), "\(out)")
+        #expect(out.contains("analog-output-speaker: Speakers (type: Speaker, priority: 10000, availability unknown)"), "\(out)")
+        #expect(out.contains("Active Port: analog-output-speaker"), "\(out)")
+    }
+
     @Test("a change in the sound device directory makes the daemon rescan the cards (hot-plug), and it carries on")
     func hotplugRescan() throws {
         let dir = try Self.scratch()

@@ -424,6 +424,17 @@ struct PulseTests {
         return runs
     }
 
+    /// Runs Fixtures/pulse/seek_client.py in `mode` against `d` while recording the monitor;
+    /// returns the level runs it recorded (see `levelRuns`).
+    private func seekClientRuns(_ d: DaemonHarness, mode: String) throws -> [(level: Int16, frames: Int)] {
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let rec = try recording(d) {
+            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, mode], environment: d.environment)
+            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
+        }
+        return try #require(levelRuns(rec), "the channels differ")
+    }
+
     @Test("two streams into one sink are mixed sample for sample: levels 1000 and 2000 sound as 3000 while both play")
     func twoStreamsMix() throws {
         let d = try DaemonHarness(config: nil)
@@ -454,12 +465,7 @@ struct PulseTests {
     func seekModesWhileCorked() throws {
         let d = try DaemonHarness(config: nil)
         defer { d.stop() }
-        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
-        let rec = try recording(d) {
-            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "corked"], environment: d.environment)
-            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
-        }
-        let runs = try #require(levelRuns(rec), "the channels differ")
+        let runs = try seekClientRuns(d, mode: "corked")
         let expected: [(Int16, Int)] = [(5000, 4800), (1000, 7200), (2000, 12_000), (0, 12_000), (3000, 6000), (4000, 3000), (3000, 3000)]
         #expect(runs.map { "\($0.level)×\($0.frames)" } == expected.map { "\($0.0)×\($0.1)" })
     }
@@ -468,12 +474,7 @@ struct PulseTests {
     func seekAndFlushWhilePlaying() throws {
         let d = try DaemonHarness(config: nil)
         defer { d.stop() }
-        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
-        let rec = try recording(d) {
-            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "playing"], environment: d.environment)
-            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
-        }
-        let runs = try #require(levelRuns(rec), "the channels differ")
+        let runs = try seekClientRuns(d, mode: "playing")
         let report = runs.map { "\($0.level)×\($0.frames)" }.joined(separator: " ")
         try #require(runs.count == 4, "\(report)")
         // 1 s of 1000 with 0.1 s of 2000 written 0.2 s ahead of the read index, whole; the flush
@@ -488,12 +489,7 @@ struct PulseTests {
     func extremeSeeks() throws {
         let d = try DaemonHarness(config: nil)
         defer { d.stop() }
-        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
-        let rec = try recording(d) {
-            let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "extreme"], environment: d.environment)
-            #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
-        }
-        let runs = try #require(levelRuns(rec), "the channels differ")
+        let runs = try seekClientRuns(d, mode: "extreme")
         #expect(runs.map { "\($0.level)×\($0.frames)" } == ["6000×4800"])
         #expect(try client(d, "pactl", ["info"]).status == 0)
     }

@@ -34,7 +34,7 @@ enum Subscription {
     static let all: UInt32 = 0x02FF
     // Event types: facility | type.
     static let facilitySink: UInt32 = 0, facilitySource: UInt32 = 1, facilitySinkInput: UInt32 = 2
-    static let facilitySourceOutput: UInt32 = 3, facilityClient: UInt32 = 5, facilityServer: UInt32 = 7
+    static let facilitySourceOutput: UInt32 = 3, facilityClient: UInt32 = 5, facilityServer: UInt32 = 7, facilityCard: UInt32 = 9
     static let new: UInt32 = 0x00, change: UInt32 = 0x10, remove: UInt32 = 0x20
 }
 

@@ -168,6 +168,20 @@ public final class PulseServer {
         engine.setQuantum(q)
     }
 
+    /// A device's ports changed (a jack plugged in or out): subscribers hear of its sink or
+    /// source, and of its card.
+    public func deviceChanged(name: String) {
+        if let sink = sinks().first(where: { $0.name == name }) {
+            post(facility: Subscription.facilitySink, type: Subscription.change, index: sink.index)
+        } else if let source = captureSources().first(where: { $0.name == name }) {
+            post(facility: Subscription.facilitySource, type: Subscription.change, index: source.index)
+        } else {
+            return
+        }
+        let card = cardIndex(ofDevice: name)
+        if card != invalidIndex { post(facility: Subscription.facilityCard, type: Subscription.change, index: card) }
+    }
+
     /// A sink left the graph (its card vanished, or `sluice rm`): PulseAudio's policy, as
     /// module-rescue-streams does it — every stream on it moves to the default sink (a new
     /// default is chosen first when it was the default), every recorder of its monitor to the

@@ -127,3 +127,44 @@ public struct AlsaControls: Sendable {
         return result
     }
 }
+
+/// Watches a control device for elements that change (a jack plugged in or out), so the ports
+/// a client sees can be told anew: `fd` goes into the control loop; `drain` says whether anything
+/// changed. [control]
+public final class AlsaControlWatcher {
+    public let fd: Int32
+    private let ctl: OpaquePointer
+    private let event: OpaquePointer
+
+    /// Nil when the control device cannot be opened or does not report events.
+    public init?(name: String) {
+        _ = sluice_alsa_silence_errors()
+        var handle: OpaquePointer?
+        guard snd_ctl_open(&handle, name, Int32(SND_CTL_NONBLOCK)) >= 0, let ctl = handle else { return nil }
+        var descriptor = pollfd()
+        var e: OpaquePointer?
+        guard snd_ctl_subscribe_events(ctl, 1) >= 0, snd_ctl_poll_descriptors(ctl, &descriptor, 1) == 1, descriptor.fd >= 0,
+              snd_ctl_event_malloc(&e) >= 0, let e else {
+            snd_ctl_close(ctl)
+            return nil
+        }
+        self.ctl = ctl
+        event = e
+        fd = descriptor.fd
+    }
+
+    /// Reads every pending event; true when one was about an element (its value, or the element
+    /// itself, changed).
+    public func drain() -> Bool {
+        var changed = false
+        while snd_ctl_read(ctl, event) > 0 {
+            if snd_ctl_event_get_type(event) == SND_CTL_EVENT_ELEM { changed = true }
+        }
+        return changed
+    }
+
+    deinit {
+        snd_ctl_event_free(event)
+        snd_ctl_close(ctl)
+    }
+}

@@ -259,12 +259,22 @@ public final class AlsaDevice: @unchecked Sendable {
     public var lastError: Int32 { lastErrorCode.load(ordering: .relaxed) }
 
     /// [control] Introspection shared by the sink and source nodes.
-    /// The ports of this device's side of the card, read from its controls now (jack states
-    /// change as things are plugged in); one generic port when there are no controls to read.
+    /// The ports of this device's side of the card, read from its controls (jack states change
+    /// as things are plugged in; read again when the last reading is over 200 ms old, so one
+    /// `pactl list` opens the control device once); one generic port when there are none. [control]
     public var ports: [DevicePort] {
+        let now = monotonicNanos()
+        if let cached = portsCache, now - cached.at < 200_000_000 { return cached.ports }
         let playback = pcm.stream == .playback
-        return (controlName.flatMap { AlsaControls(name: $0) } ?? AlsaControls.none).ports(playback: playback)
+        let ports = (controlName.flatMap { AlsaControls(name: $0) } ?? AlsaControls.none).ports(playback: playback)
+        portsCache = (now, ports)
+        return ports
     }
+    /// [control]
+    private var portsCache: (at: Int64, ports: [DevicePort])?
+
+    /// The card's controls changed (a jack): the next `ports` reads them again. [control]
+    public func forgetPorts() { portsCache = nil }
 
     /// PulseAudio's profile naming for this device's channel count ("analog-stereo", …).
     public var profile: (name: String, description: String) {

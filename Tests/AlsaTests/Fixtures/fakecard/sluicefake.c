@@ -330,11 +330,16 @@ SND_PCM_PLUGIN_SYMBOL(sluicefake);
  * The fake card's control device, as an ALSA external control plugin (<alsa/control_external.h>):
  * read-only boolean elements named in the config, so tests can give a card jacks and switches.
  *
- *   ctl.fakectl { type sluicefake  elements "Headphone Jack=1;Headphone Playback Switch=1;Mic Jack=0" }
+ *   ctl.fakectl { type sluicefake  elements "Headphone Jack=1;Headphone Playback Switch=1;Mic Jack=0"
+ *                 state_file "/tmp/x/jacks" }   # optional: "Name=value;…" overriding the values
  * Loaded with `ctl_type.sluicefake { lib "/abs/path/libasound_module_pcm_sluicefake.so" }`.
  * Names ending in " Jack" are CARD elements (as the kernel's jack controls are), others MIXER.
+ * With a state file, values are read from it on every read, and writing it (in its directory,
+ * watched with inotify) makes the control device report a value change, as plugging a jack does.
  */
 #include <alsa/control_external.h>
+#include <sys/inotify.h>
+#include <libgen.h>
 
 #define FAKE_CTL_MAX 32
 
@@ -343,7 +348,33 @@ typedef struct {
     int count;
     char *names[FAKE_CTL_MAX];
     long values[FAKE_CTL_MAX];
+    char *state_file;
+    int inotify;
+    int subscribed;
 } fake_ctl_t;
+
+/* Applies "Name=value;Name=value" to the elements it names. */
+static void fake_ctl_apply(fake_ctl_t *c, const char *spec) {
+    char *copy = strdup(spec), *save = NULL;
+    for (char *item = strtok_r(copy, ";\n", &save); item; item = strtok_r(NULL, ";\n", &save)) {
+        char *eq = strrchr(item, '=');
+        if (!eq) continue;
+        *eq = 0;
+        for (int i = 0; i < c->count; i++) if (strcmp(c->names[i], item) == 0) c->values[i] = atol(eq + 1) != 0;
+    }
+    free(copy);
+}
+
+static void fake_ctl_reload(fake_ctl_t *c) {
+    if (!c->state_file) return;
+    FILE *f = fopen(c->state_file, "r");
+    if (!f) return;
+    char buf[2048];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    fake_ctl_apply(c, buf);
+}
 
 static int fake_ctl_is_jack(const char *name) {
     size_t n = strlen(name);
@@ -353,6 +384,8 @@ static int fake_ctl_is_jack(const char *name) {
 static void fake_ctl_close(snd_ctl_ext_t *ext) {
     fake_ctl_t *c = ext->private_data;
     for (int i = 0; i < c->count; i++) free(c->names[i]);
+    if (c->inotify >= 0) close(c->inotify);
+    free(c->state_file);
     free(c);
 }
 
@@ -390,13 +423,27 @@ static int fake_ctl_get_integer_info(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, 
 static int fake_ctl_read_integer(snd_ctl_ext_t *ext, snd_ctl_ext_key_t key, long *value) {
     fake_ctl_t *c = ext->private_data;
     if ((int)key >= c->count) return -EINVAL;
+    fake_ctl_reload(c);
     *value = c->values[key];
     return 0;
 }
 
+static void fake_ctl_subscribe_events(snd_ctl_ext_t *ext, int subscribe) {
+    ((fake_ctl_t *)ext->private_data)->subscribed = subscribe;
+}
+
+/* One value-change event (for the first element) per burst of changes to the state file. */
 static int fake_ctl_read_event(snd_ctl_ext_t *ext, snd_ctl_elem_id_t *id, unsigned int *event_mask) {
-    (void)ext; (void)id; (void)event_mask;
-    return -EAGAIN;
+    fake_ctl_t *c = ext->private_data;
+    char buf[4096];
+    int changed = 0;
+    if (c->inotify < 0) return -EAGAIN;
+    while (read(c->inotify, buf, sizeof buf) > 0) changed = 1;
+    if (!changed || !c->subscribed || c->count == 0) return -EAGAIN;
+    snd_ctl_elem_id_set_interface(id, fake_ctl_is_jack(c->names[0]) ? SND_CTL_ELEM_IFACE_CARD : SND_CTL_ELEM_IFACE_MIXER);
+    snd_ctl_elem_id_set_name(id, c->names[0]);
+    *event_mask = SND_CTL_EVENT_MASK_VALUE;
+    return 1;
 }
 
 static const snd_ctl_ext_callback_t fake_ctl_callback = {
@@ -407,12 +454,13 @@ static const snd_ctl_ext_callback_t fake_ctl_callback = {
     .get_attribute = fake_ctl_get_attribute,
     .get_integer_info = fake_ctl_get_integer_info,
     .read_integer = fake_ctl_read_integer,
+    .subscribe_events = fake_ctl_subscribe_events,
     .read_event = fake_ctl_read_event,
 };
 
 SND_CTL_PLUGIN_DEFINE_FUNC(sluicefake) {
     snd_config_iterator_t i, next;
-    const char *spec = "";
+    const char *spec = "", *state_file = NULL;
     (void)root;
     snd_config_for_each(i, next, conf) {
         snd_config_t *n = snd_config_iterator_entry(i);
@@ -420,6 +468,7 @@ SND_CTL_PLUGIN_DEFINE_FUNC(sluicefake) {
         if (snd_config_get_id(n, &id) < 0) continue;
         if (!strcmp(id, "comment") || !strcmp(id, "type") || !strcmp(id, "hint")) continue;
         if (!strcmp(id, "elements") && snd_config_get_string(n, &spec) == 0) continue;
+        if (!strcmp(id, "state_file") && snd_config_get_string(n, &state_file) == 0) continue;
         SNDERR("sluicefake ctl: unknown field %s", id);
         return -EINVAL;
     }
@@ -436,7 +485,17 @@ SND_CTL_PLUGIN_DEFINE_FUNC(sluicefake) {
         c->count++;
     }
     free(copy);
+    c->inotify = -1;
+    if (state_file) {
+        char *dir = strdup(state_file);
+        c->state_file = strdup(state_file);
+        c->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (c->inotify >= 0) inotify_add_watch(c->inotify, dirname(dir), IN_CLOSE_WRITE | IN_MOVED_TO);
+        free(dir);
+        fake_ctl_reload(c);
+    }
     c->ext.version = SND_CTL_EXT_VERSION;
+    c->ext.poll_fd = c->inotify;
     c->ext.card_idx = 0;
     strcpy(c->ext.id, "SluiceFake");
     strcpy(c->ext.driver, "sluicefake");
