@@ -19,14 +19,15 @@ struct StreamRealtimeTests {
         var cycles = 0
     }
 
-    @Test("two playback streams mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
+    @Test("two playback streams (float and s16 queues) mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
     func noAllocations() throws {
         let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["FL", "FR"])
         let engine = try Engine(format: format, driver: FreewheelDriver())
         let progress = try EventFD()
         let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
-        // A second stream into the same sink: both then add straight into the sink's mix.
-        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        // A second stream into the same sink, queuing s16 as the client sent it: both then add
+        // straight into the sink's mix, one from floats, one converting as it plays.
+        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress, rawS16: true)
         let record = RecordStreamNode(name: "rec", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
         try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
         try engine.add(SineNode(name: "tone", channels: ["FL", "FR"]))
@@ -51,11 +52,12 @@ struct StreamRealtimeTests {
             done.store(true, ordering: .releasing)
         }
         var block = [Float](repeating: 0.25, count: 2048)
+        let raw = [Int16](repeating: 8192, count: 2048)
         var recorded = [Float](repeating: 0, count: 4096)
         var i = 0, rewound = 0
         while !done.load(ordering: .acquiring) {
             _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
-            _ = block.withUnsafeBufferPointer { play2.ring.write($0.baseAddress!, count: min(play2.ring.writableCount, $0.count)) }
+            _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
             if i % 4 == 1 {
                 // A seek: take back what the RT thread has not reached, overwrite half, restore.
                 let top = play.ring.writePosition
@@ -77,6 +79,7 @@ struct StreamRealtimeTests {
         #expect(counts.cycles == 10_000)
         #expect(counts.allocations == 0, "allocations on the RT thread")
         #expect(play.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the playback node must have played audio (not only underruns) to prove anything")
+        #expect(play2.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the s16 node must have played audio to prove anything")
         #expect(rewound > 10, "the run must include rewinds to prove anything about them")
     }
 }

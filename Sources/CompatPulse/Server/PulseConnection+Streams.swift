@@ -71,7 +71,9 @@ extension PulseConnection {
         let ringFrames = Int(UInt64(metrics.targetLength) * UInt64(graph.sampleRate) / UInt64(format.bytesPerSecond)) * 2 + graph.quantum * 4
         let index = server.nextStreamIndex
         server.nextStreamIndex += 1
-        let node = PlaybackStreamNode(name: "pulse-play-\(index)", channels: sink.channelNames, ringFrames: ringFrames, progress: server.progress)
+        let raw = PlaybackStream.queuesRaw(format, graphChannels: sink.channelNames, graphRate: graph.sampleRate)
+        let node = PlaybackStreamNode(name: "pulse-play-\(index)", channels: sink.channelNames, ringFrames: ringFrames,
+                                      progress: server.progress, rawS16: raw)
         node.corked.store(corked, ordering: .relaxed)
         let channel = nextChannel
         let stream = PlaybackStream(channel: channel, index: index, node: node, format: format, metrics: metrics, sinkName: sink.name,
@@ -429,7 +431,7 @@ extension PulseConnection {
             }
             if s.node.underran.load(ordering: .acquiring) {
                 s.node.underran.store(false, ordering: .relaxed)
-                if !s.pendingDrains.isEmpty && s.node.ring.readableCount == 0 {
+                if !s.pendingDrains.isEmpty && s.node.queuedSamples == 0 {
                     for t in s.pendingDrains { reply(t) }
                     s.pendingDrains.removeAll()
                 } else if s.sentStarted {
@@ -437,7 +439,7 @@ extension PulseConnection {
                     if s.metrics.prebuffer > 0 { s.node.started.store(false, ordering: .relaxed); s.sentStarted = false }
                 }
             }
-            if !s.pendingDrains.isEmpty && s.node.ring.readableCount == 0 && s.node.started.load(ordering: .relaxed) == false {
+            if !s.pendingDrains.isEmpty && s.node.queuedSamples == 0 && s.node.started.load(ordering: .relaxed) == false {
                 for t in s.pendingDrains { reply(t) }
                 s.pendingDrains.removeAll()
             }

@@ -73,6 +73,13 @@ final class PlaybackStream {
 
     var name: String { Props.value(properties, "media.name") ?? "Playback Stream" }
 
+    /// Whether a stream of `format` can queue its bytes unconverted (`PlaybackStreamNode.rawRing`):
+    /// s16le on a little-endian host, at the graph's rate, channel for channel in the graph's layout.
+    static func queuesRaw(_ format: ClientFormat, graphChannels: [String], graphRate: Int) -> Bool {
+        format.encoding == .s16le && 1.littleEndian == 1 && format.rate == graphRate
+            && ChannelRemix(from: format.map, to: graphChannels.map(ChannelRemix.position(ofGraphChannel:))).isIdentity
+    }
+
     /// Missing bytes worth a REQUEST: minreq, or half of tlength for a client with a deep buffer
     /// (≥ 0.5 s, such as pacat's default 2 s). Bigger, rarer requests keep what every cycle costs
     /// per stream — a wake-up of the client and of us — off the control thread while the queue
@@ -111,7 +118,7 @@ final class PlaybackStream {
         writeIndex += Int64(data.count)
         endIndex = max(endIndex, writeIndex)
         var rest = data
-        let ring = node.ring
+        let ring = node.writerRing
         if ringCursor != ringEnd {
             // After a seek: rewrite from the cursor (never what the RT thread has read or is
             // reading: the part of `data` meant for that is dropped, as PulseAudio drops data
@@ -121,8 +128,7 @@ final class PlaybackStream {
                 let skipBytes = min(clientBytes(ringSamples: start - ringCursor), rest.count)
                 rest = UnsafeRawBufferPointer(rebasing: rest[skipBytes...])
             } else {
-                let gap = ringCursor - ringEnd
-                ring.produce(count: gap) { destination, _, length in destination.update(repeating: 0, count: length) }
+                ring.produceZeros(count: ringCursor - ringEnd)
             }
         }
         let lost = enqueueAtCursor(rest)
@@ -172,7 +178,7 @@ final class PlaybackStream {
     /// Drops what is queued but what the RT thread is reading this cycle (at most a quantum):
     /// the read index jumps to the write index. Returns the frames kept.
     func flush() -> Int {
-        let ring = node.ring
+        let ring = node.writerRing
         let kept = ring.rewind(to: ring.readPosition)
         let keptFrames = max(kept - ring.readPosition, 0) / max(node.channelCount, 1)
         ringCursor = kept
@@ -195,6 +201,14 @@ final class PlaybackStream {
     private func convert(_ bytes: UnsafeRawBufferPointer) -> Int {
         let frames = bytes.count / format.frameSize
         let samples = frames * format.channels
+        if let raw = node.rawRing {
+            // s16 in the graph's layout and rate: queued as it came (little-endian, as the host),
+            // converted by the RT thread as it plays.
+            let written = raw.produce(count: samples) { destination, offset, length in
+                UnsafeMutableRawPointer(destination).copyMemory(from: bytes.baseAddress! + offset * 2, byteCount: length * 2)
+            }
+            return (samples - written) / max(format.channels, 1) * format.frameSize
+        }
         if remix.isIdentity && resampler == nil {
             // The common case: decode straight into the ring's free space, no copy.
             let bytesPerSample = format.encoding.bytesPerSample

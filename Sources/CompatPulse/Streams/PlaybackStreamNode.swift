@@ -4,10 +4,15 @@ import SluiceSystem
 
 /// A pulse playback stream (sink input) as a graph node: the control thread converts what the
 /// client sends to float at the graph rate and queues it in a ring; the RT thread plays from it.
+/// A client that sends s16 in the graph's layout and rate (the common case) has its bytes queued
+/// as they are, in `rawRing`, and the RT thread converts as it plays: half the bytes to write and
+/// to read back.
 public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     // @unchecked: shared state is atomic or the SPSC ring (control writes, RT reads); `scratch`,
     // `lastSignalFrames` and `wasPlaying` are RT-only.
     public let ring: SampleRing
+    /// The client's s16 samples, when the stream queues them unconverted; then `ring` is unused.
+    public let rawRing: Ring<Int16>?
     public let channelCount: Int
     public let volume: StreamVolume
     /// The client corked the stream.
@@ -27,9 +32,10 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     var lastSignalFrames = 0
     var wasPlaying = false
 
-    public init(name: String, channels: [String], ringFrames: Int, progress: EventFD) {
+    public init(name: String, channels: [String], ringFrames: Int, progress: EventFD, rawS16: Bool = false) {
         channelCount = channels.count
-        ring = SampleRing(capacity: ringFrames * channels.count)
+        ring = SampleRing(capacity: rawS16 ? channels.count : ringFrames * channels.count)
+        rawRing = rawS16 ? Ring<Int16>(capacity: ringFrames * channels.count) : nil
         volume = StreamVolume(channels: channels.count)
         self.progress = progress
         super.init(name: name, typeName: "pulse-playback", inputPortNames: [], outputPortNames: channels.map { "out_\($0)" })
@@ -40,6 +46,11 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     }
 
     deinit { scratch?.deallocate() }
+
+    /// The ring the control side writes: `rawRing` or `ring`. [control]
+    public var writerRing: any RewindableRing { rawRing ?? ring }
+    /// Samples queued and not yet played. [any]
+    public var queuedSamples: Int { rawRing?.readableCount ?? ring.readableCount }
 
     /// [rt] See PlaybackStreamNode+RT.swift.
     public override func process(_ context: ProcessContext) -> ProcessStatus { play(context) }
@@ -53,7 +64,7 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
 
     public override var properties: [(String, String)] {
         [("protocol", "pulse"), ("played_frames", String(framesPlayed.load(ordering: .relaxed))),
-         ("queued_frames", String(ring.readableCount / max(channelCount, 1))),
+         ("queued_frames", String(queuedSamples / max(channelCount, 1))),
          ("underrun_frames", String(underrunFrames.load(ordering: .relaxed))),
          ("corked", corked.load(ordering: .relaxed) ? "true" : "false")]
     }

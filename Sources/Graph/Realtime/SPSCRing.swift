@@ -51,16 +51,20 @@ public final class SPSCRing<Element>: @unchecked Sendable {
     }
 }
 
-/// A single-producer single-consumer ring of float samples, for moving audio between the RT
-/// thread and another thread (file I/O, a pulse client's stream). [rt on both ends]
+/// A single-producer single-consumer ring of float samples.
+public typealias SampleRing = Ring<Float>
+
+/// A single-producer single-consumer ring of samples (float, or a client's s16), for moving
+/// audio between the RT thread and another thread (file I/O, a pulse client's stream). [rt on
+/// both ends]
 ///
 /// The writer may also take back what it wrote and the reader has not reached (`rewind`), to
 /// overwrite it — pulse seeks and flushes — without ever touching samples the reader may be
 /// reading: see `rewind(to:)`.
-public final class SampleRing: @unchecked Sendable {
+public final class Ring<Element: BitwiseCopyable>: @unchecked Sendable {
     // @unchecked: one writer thread, one reader thread; indices published with release/acquire,
     // and sequentially consistent where `rewind` needs a store-load fence against the reader.
-    @usableFromInline let storage: UnsafeMutablePointer<Float>
+    @usableFromInline let storage: UnsafeMutablePointer<Element>
     public let capacity: Int
     @usableFromInline let readIndex = ManagedAtomic<Int>(0)
     @usableFromInline let writeIndex = ManagedAtomic<Int>(0)
@@ -85,13 +89,13 @@ public final class SampleRing: @unchecked Sendable {
 
     /// [rt] Writes up to `count` samples; returns how many were written.
     @inlinable @discardableResult
-    public func write(_ source: UnsafePointer<Float>, count: Int) -> Int {
+    public func write(_ source: UnsafePointer<Element>, count: Int) -> Int {
         produce(count: count) { destination, offset, length in destination.update(from: source + offset, count: length) }
     }
 
     /// [rt] Reads up to `count` samples; returns how many were read.
     @inlinable @discardableResult
-    public func read(into destination: UnsafeMutablePointer<Float>, count: Int) -> Int {
+    public func read(into destination: UnsafeMutablePointer<Element>, count: Int) -> Int {
         consume(count: count) { source, offset, length in (destination + offset).update(from: source, count: length) }
     }
 
@@ -100,7 +104,7 @@ public final class SampleRing: @unchecked Sendable {
     /// what is being written. Returns how many were written. With a capacity and counts that
     /// are multiples of a frame, every region holds whole frames.
     @inlinable @discardableResult
-    public func produce(count: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Int {
+    public func produce(count: Int, _ body: (UnsafeMutablePointer<Element>, Int, Int) -> Void) -> Int {
         var w = writeIndex.load(ordering: .relaxed)
         let r = readIndex.load(ordering: .acquiring)
         if w < r { w = r }      // a rewind raced with the reader, which went past: nothing to keep
@@ -121,7 +125,7 @@ public final class SampleRing: @unchecked Sendable {
     /// contiguous readable region (at most two), `offset` counting from the first sample read.
     /// Returns how many were read (and released to the writer).
     @inlinable @discardableResult
-    public func consume(count: Int, _ body: (UnsafePointer<Float>, Int, Int) -> Void) -> Int {
+    public func consume(count: Int, _ body: (UnsafePointer<Element>, Int, Int) -> Void) -> Int {
         let r = readIndex.load(ordering: .relaxed)
         var n = max(min(count, writeIndex.load(ordering: .acquiring) - r), 0)
         guard n > 0 else { return 0 }
@@ -166,6 +170,14 @@ public final class SampleRing: @unchecked Sendable {
         return end
     }
 
+    /// [rt] Writes up to `count` zero samples (silence, for float and signed integer samples).
+    @inlinable @discardableResult
+    public func produceZeros(count: Int) -> Int {
+        produce(count: count) { destination, _, length in
+            UnsafeMutableRawPointer(destination).initializeMemory(as: UInt8.self, repeating: 0, count: length * MemoryLayout<Element>.stride)
+        }
+    }
+
     /// [writer] After a `rewind`: moves the write position forward to `position` (no further
     /// than where it was before the rewind), exposing again the samples not overwritten.
     public func restore(to position: Int) {
@@ -175,3 +187,16 @@ public final class SampleRing: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 }
+
+/// What the writer of a pulse stream's ring needs whatever its sample type: positions, rewinds,
+/// silence. [writer]
+public protocol RewindableRing: AnyObject {
+    var writePosition: Int { get }
+    var readPosition: Int { get }
+    var readableCount: Int { get }
+    func rewind(to position: Int) -> Int
+    func restore(to position: Int)
+    @discardableResult func produceZeros(count: Int) -> Int
+}
+
+extension Ring: RewindableRing {}
