@@ -440,6 +440,18 @@ struct PulseTests {
         return runs!
     }
 
+    @Test("a larger tlength asked for after creation is granted only as far as the stream's queue holds, so writing all of it never overflows")
+    func bufferAttrGrowth() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let socketPath = d.root.appendingPathComponent("run/pulse/native").path
+        let r = try runCommand("/usr/bin/python3", ["\(Self.fixtures)/seek_client.py", socketPath, "attr"], environment: d.environment, timeout: 30)
+        #expect(r.status == 0 && r.stdout.contains("drained"), "\(r.stdout) \(r.stderr)")
+        let granted = r.stdout.split(separator: "\n").first { $0.hasPrefix("tlength ") }.flatMap { Int($0.dropFirst(8)) } ?? -1
+        #expect(granted >= 48_000 * 4 && granted < 8 * 48_000 * 4, "granted \(granted) bytes of the 8 s asked for")
+        #expect(r.stdout.contains("overflows 0"), "\(r.stdout)")
+    }
+
     @Test("two streams into one sink are mixed sample for sample: levels 1000 and 2000 sound as 3000 while both play")
     func twoStreamsMix() throws {
         let d = try DaemonHarness(config: nil)

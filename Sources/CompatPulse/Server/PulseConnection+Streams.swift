@@ -311,9 +311,21 @@ extension PulseConnection {
             var adjust = false, early = false
             if version >= 13 { adjust = try r.bool() }
             if version >= 14 { early = try r.bool() }
-            s.metrics = PlaybackMetrics.negotiate(maxLength: m, targetLength: t, prebuffer: p, minimumRequest: q, adjustLatency: adjust,
+            // The stream's queue was sized at creation for twice its tlength (and a few quanta):
+            // a larger tlength is granted only up to what it holds, as the server may.
+            let quanta = 4 * server.engine.format.quantum
+            let ringFrames = s.node.writerRing.capacity / max(s.node.channelCount, 1)
+            let holds = UInt64(max(ringFrames - quanta, 0) / 2) * UInt64(s.format.rate) / UInt64(server.engine.format.sampleRate)
+            let largest = UInt32(min(holds * UInt64(s.format.frameSize), UInt64(UInt32.max - 1)))
+            let wanted = t == UInt32.max ? t : min(t, largest)
+            s.metrics = PlaybackMetrics.negotiate(maxLength: m, targetLength: wanted, prebuffer: p, minimumRequest: q, adjustLatency: adjust,
                                                   earlyRequests: early, frameSize: s.format.frameSize, bytesPerSecond: s.format.bytesPerSecond,
                                                   minimumLatencyMicros: minimumLatencyMicros)
+            if s.metrics.targetLength > largest {
+                s.metrics = PlaybackMetrics.negotiate(maxLength: m, targetLength: largest, prebuffer: min(p, largest), minimumRequest: q,
+                                                      adjustLatency: adjust, earlyRequests: early, frameSize: s.format.frameSize,
+                                                      bytesPerSecond: s.format.bytesPerSecond, minimumLatencyMicros: minimumLatencyMicros)
+            }
             reply(tag) { w in
                 w.u32(s.metrics.maxLength); w.u32(s.metrics.targetLength); w.u32(s.metrics.prebuffer); w.u32(s.metrics.minimumRequest)
                 if version >= 13 { w.usec(s.metrics.configuredLatencyMicros) }

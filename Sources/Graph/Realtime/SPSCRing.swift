@@ -191,6 +191,7 @@ public final class Ring<Element: BitwiseCopyable>: @unchecked Sendable {
 /// What the writer of a pulse stream's ring needs whatever its sample type: positions, rewinds,
 /// silence. [writer]
 public protocol RewindableRing: AnyObject {
+    var capacity: Int { get }
     var writePosition: Int { get }
     var readPosition: Int { get }
     var readableCount: Int { get }

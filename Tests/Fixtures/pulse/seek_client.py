@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A raw pulse client that writes with every seek mode, for the tests (libpulse's tools never
-seek backwards). Usage: seek_client.py SOCKET corked|playing|extreme
+seek backwards). Usage: seek_client.py SOCKET corked|playing|extreme|attr
 Creates an s16 stereo 48 kHz playback stream without prebuffering and writes constant levels
 (the same on both channels), then drains and prints 'drained'. What should play, in frames:
   corked:  writes with RELATIVE, ABSOLUTE, RELATIVE_END and RELATIVE_ON_READ seeks while the
@@ -10,7 +10,10 @@ Creates an s16 stereo 48 kHz playback stream without prebuffering and writes con
            0.5 s later a FLUSH and 0.2 s of 3000:
            1000 x a, 2000 x 4800, 1000 x b (a + 4800 + b well short of 48000), 3000 x 9600
   extreme: seeks to the ends of the 64-bit range in every mode (and odd byte counts), then
-           a FLUSH and 0.1 s of 6000: the server must stay up and play exactly that"""
+           a FLUSH and 0.1 s of 6000: the server must stay up and play exactly that
+  attr:    asks (SET_PLAYBACK_STREAM_BUFFER_ATTR) for an 8 s tlength on a stream made with the
+           default 2 s, prints 'tlength N' as granted, writes N bytes of 7000 and drains: what is
+           granted must fit, so no OVERFLOW ('overflows N' is printed too)"""
 import socket, struct, sys, time
 
 s = socket.socket(socket.AF_UNIX)
@@ -78,6 +81,26 @@ if mode == 'corked':
     write(5000, 4800, RELATIVE_ON_READ, 0)                    # [0, 0.1 s): nothing has played yet
     s.sendall(frame(u32(41) + u32(3) + u32(channel) + b'0'))  # uncork
     reply_to(3)
+elif mode == 'attr':
+    s.sendall(frame(u32(72) + u32(3) + u32(channel) + u32(0xFFFFFFFF) + u32(8 * SECOND) + u32(0) + u32(0xFFFFFFFF) + b'0' + b'0'))
+    body = reply_to(3)
+    granted = struct.unpack('>I', body[16:20])[0]
+    print('tlength', granted)
+    write(7000, granted // FRAME)
+    overflows = 0
+    s.sendall(frame(u32(12) + u32(4) + u32(channel)))         # drain, counting OVERFLOWs on the way
+    while True:
+        head, body = recv_frame()
+        if struct.unpack('>I', head[4:8])[0] != 0xFFFFFFFF:
+            continue
+        command, t = struct.unpack('>I', body[1:5])[0], struct.unpack('>I', body[6:10])[0]
+        if command == 62:
+            overflows += 1
+        if command == 2 and t == 4:
+            break
+    print('overflows', overflows)
+    print('drained')
+    sys.exit(0)
 elif mode == 'extreme':
     for seek in (RELATIVE, ABSOLUTE, RELATIVE_ON_READ, RELATIVE_END):
         for offset in (-(1 << 63), (1 << 63) - 1, -1, 1, -(1 << 40), 1 << 40):
