@@ -94,10 +94,9 @@ extension PulseServer {
     func cards() -> [PulseCard] {
         var groups: [(key: String, sinks: [(PulseSink, AudioNode)], sources: [(PulseSink, AudioNode)], props: [(String, String)])] = []
         func add(_ device: PulseSink, capture: Bool) {
-            guard let node = try? engine.node(named: device.name), node.typeName.hasPrefix("alsa-") else { return }
+            guard let node = try? engine.node(named: device.name), let key = cardKey(of: node) else { return }
             let facts = node.properties
             func fact(_ key: String) -> String? { facts.first { $0.0 == key }?.1 }
-            guard let key = fact("alsa.card_id") ?? fact("ctl") else { return }
             if let i = groups.firstIndex(where: { $0.key == key }) {
                 if capture { groups[i].sources.append((device, node)) } else { groups[i].sinks.append((device, node)) }
                 return
@@ -117,8 +116,16 @@ extension PulseServer {
         }
     }
 
-    /// The card a sink or source belongs to, for its info's card index.
-    func cardIndex(ofDevice name: String) -> UInt32 {
-        cards().first { c in c.sinks.contains { $0.device.name == name } || c.sources.contains { $0.device.name == name } }?.index ?? invalidIndex
+    /// What groups a sound card's sinks and sources into one card: its card id, or for a PCM
+    /// libasound knows no card for, its control device; nil for a node that is not a sound card.
+    func cardKey(of node: AudioNode) -> String? {
+        guard node.typeName.hasPrefix("alsa-") else { return nil }
+        let facts = node.properties
+        return (facts.first { $0.0 == "alsa.card_id" } ?? facts.first { $0.0 == "ctl" })?.1
+    }
+
+    /// The card a sink or source's node belongs to, for its info's card index.
+    func cardIndex(of node: AudioNode) -> UInt32 {
+        cardKey(of: node).map(cardIndex(forKey:)) ?? invalidIndex
     }
 }

@@ -499,7 +499,7 @@ final class PulseConnection {
             w.volume(volumeNorm)
             w.u32(running ? 0 : 1)                    // RUNNING / IDLE
             w.u32(65537)
-            w.u32(card == nil ? invalidIndex : server.cardIndex(ofDevice: s.name))
+            w.u32(card.map(server.cardIndex(of:)) ?? invalidIndex)
         }
         if version >= 16 {
             // A sound card's ports (its jacks and outputs, read from its controls now); the

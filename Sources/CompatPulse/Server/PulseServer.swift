@@ -178,7 +178,7 @@ public final class PulseServer {
         } else {
             return
         }
-        let card = cardIndex(ofDevice: name)
+        let card = (try? engine.node(named: name)).map(cardIndex(of:)) ?? invalidIndex
         if card != invalidIndex { post(facility: Subscription.facilityCard, type: Subscription.change, index: card) }
     }
 

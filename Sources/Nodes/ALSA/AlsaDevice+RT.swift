@@ -299,7 +299,7 @@ extension AlsaDevice {
             }
             stagingCount -= min(used, stagingCount)
             producedTotal += produced
-            if producedTotal >= frames || read == 0 && pass > 1 { break }
+            if producedTotal >= frames { break }
             want = Int(Double(frames - producedTotal) / ratio) + 2
         }
         if producedTotal < frames {
