@@ -58,13 +58,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: the RT allocation harness, the fake card's build, a seeded RNG.
+        .target(name: "TestSupport", dependencies: ["Graph", "SluiceSystem", "CAllocCounter", .product(name: "Atomics", package: "swift-atomics")],
+                path: "Tests/TestSupport"),
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem"]),
-        .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
-        .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter"]),
-        .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter", "SluiceSystem", .product(name: "Atomics", package: "swift-atomics")], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PulseWireTests", dependencies: ["PulseWire"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph", "Nodes", "SluiceSystem", "CAllocCounter", .product(name: "Atomics", package: "swift-atomics")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim"]),
+        .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats", "TestSupport"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph", "Nodes", "CAllocCounter", "TestSupport"]),
+        .testTarget(name: "AlsaTests", dependencies: ["Graph", "Nodes", "CAsound", "CAllocCounter", "SluiceSystem", "TestSupport", .product(name: "Atomics", package: "swift-atomics")], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PulseWireTests", dependencies: ["PulseWire", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CompatPulseTests", dependencies: ["CompatPulse", "Graph", "Nodes", "SluiceSystem", "TestSupport", .product(name: "Atomics", package: "swift-atomics")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SluiceSystem", "CSndfile", "TextFormats", "CSluiceShim", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,7 @@ import Graph
 import Nodes
 import SluiceSystem
 import Testing
+import TestSupport
 
 /// ALSA sinks on the clocked fake card (real libasound, a test ALSA configuration).
 /// The fake card runs its clock `speed` times faster than real time, so minutes of device time
@@ -183,20 +184,10 @@ struct AlsaRealtimeTests {
         let rig = try AlsaRig(config: config, followerName: "card2", quantum: 256, headroom: 6, clockScale: speed)
         let mic = try rig.addCapture("mic", config: config, clockScale: speed)
         try rig.linkAll()
-        let core = rig.engine.core
-        let counts = ManagedAtomic<UInt64>(UInt64.max)
-        let cycles = ManagedAtomic<Int>(0)
-        let rt = RealtimeThread()
-        try rt.start(name: "test-rt", priority: 80) {
-            _ = core.run(cycleLimit: 200)           // warm-up: start, prefill, first ratios
-            let before = sluice_thread_alloc_count()
-            let n = core.run(cycleLimit: 4_000)
-            counts.store(sluice_thread_alloc_count() - before, ordering: .releasing)
-            cycles.store(n, ordering: .releasing)
-        }
-        rt.join()
-        #expect(cycles.load(ordering: .acquiring) == 4_000)
-        #expect(counts.load(ordering: .acquiring) == 0, "allocations on the RT thread")
+        // Warm-up: start, prefill, first ratios.
+        let run = try realtimeAllocations(core: rig.engine.core, warmUp: 200, cycles: 4_000, priority: 80) { usleep(10_000) }
+        #expect(run.cycles == 4_000)
+        #expect(run.allocations == 0, "allocations on the RT thread")
         #expect(rig.follower!.device.framesTransferred > 4_000 * 200, "the follower really played")
         #expect(rig.sink.device.framesTransferred > 4_000 * 256)
         #expect(mic.device.framesTransferred > 4_000 * 200, "the capture card really recorded")

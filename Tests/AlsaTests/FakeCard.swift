@@ -3,27 +3,11 @@ import Glibc
 import Graph
 import Nodes
 import SluiceSystem
+import TestSupport
 
-/// The clocked fake card (Fixtures/fakecard/sluicefake.c), built once per test run: `make test`
-/// builds it and names it in SLUICE_FAKECARD_LIB; a bare `swift test` compiles it here.
+/// The clocked fake card (Fixtures/fakecard/sluicefake.c): ALSA configurations that use it.
 enum FakeCard {
-    static let library: String = {
-        if let path = ProcessInfo.processInfo.environment["SLUICE_FAKECARD_LIB"], FileManager.default.fileExists(atPath: path) {
-            return path
-        }
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/fakecard/sluicefake.c").path
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-fakecard-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let out = dir.appendingPathComponent("libasound_module_pcm_sluicefake.so").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-        p.arguments = ["-shared", "-fPIC", "-DPIC", "-O2", "-Wall", "-o", out, source, "-lasound"]
-        try? p.run()
-        p.waitUntilExit()
-        precondition(p.terminationStatus == 0, "could not build the fake card from \(source)")
-        return out
-    }()
+    static var library: String { fakeCardLibrary }
 
     /// alsa.conf text defining `pcm.NAME` as a fake card with these settings, plus `pcm.null`.
     static func config(_ cards: [(name: String, settings: String)]) -> String {

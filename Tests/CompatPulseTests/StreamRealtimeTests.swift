@@ -1,11 +1,11 @@
 import Atomics
-import CAllocCounter
 import CompatPulse
 import Foundation
 import Graph
 import Nodes
 import SluiceSystem
 import Testing
+import TestSupport
 
 /// The RT side of pulse streams, under the same proof as the graph's own nodes: a playback
 /// stream and a record stream run 10,000 cycles on an RT thread while this thread does what the
@@ -13,12 +13,6 @@ import Testing
 /// volumes (ramps), reads what was recorded — and the RT thread allocates nothing.
 @Suite("pulse streams on the realtime thread")
 struct StreamRealtimeTests {
-    final class Counts: @unchecked Sendable {
-        // @unchecked: written by the RT thread before `done` is set, read after.
-        var allocations: UInt64 = 0
-        var cycles = 0
-    }
-
     @Test("two playback streams (float and s16 queues) mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
     func noAllocations() throws {
         let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["FL", "FR"])
@@ -39,23 +33,11 @@ struct StreamRealtimeTests {
         try engine.link(node: "tone", to: "rec")
         play.started.store(true, ordering: .relaxed)
         play2.started.store(true, ordering: .relaxed)
-        let core = engine.core
-        let counts = Counts()
-        let done = ManagedAtomic<Bool>(false)
-        let rt = RealtimeThread()
-        try rt.start(name: "test-rt", priority: 0) {
-            _ = core.run(cycleLimit: 16)
-            let before = sluice_thread_alloc_count()
-            let cycles = core.run(cycleLimit: 10_000)
-            counts.allocations = sluice_thread_alloc_count() - before
-            counts.cycles = cycles
-            done.store(true, ordering: .releasing)
-        }
-        var block = [Float](repeating: 0.25, count: 2048)
+        let block = [Float](repeating: 0.25, count: 2048)
         let raw = [Int16](repeating: 8192, count: 2048)
         var recorded = [Float](repeating: 0, count: 4096)
         var i = 0, rewound = 0
-        while !done.load(ordering: .acquiring) {
+        let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 10_000) {
             _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
             _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
             if i % 4 == 1 {
@@ -75,9 +57,8 @@ struct StreamRealtimeTests {
             i += 1
             usleep(100)
         }
-        rt.join()
-        #expect(counts.cycles == 10_000)
-        #expect(counts.allocations == 0, "allocations on the RT thread")
+        #expect(run.cycles == 10_000)
+        #expect(run.allocations == 0, "allocations on the RT thread")
         #expect(play.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the playback node must have played audio (not only underruns) to prove anything")
         #expect(play2.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the s16 node must have played audio to prove anything")
         #expect(rewound > 10, "the run must include rewinds to prove anything about them")

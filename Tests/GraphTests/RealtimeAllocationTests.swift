@@ -5,6 +5,7 @@ import Graph
 import Nodes
 import SluiceSystem
 import Testing
+import TestSupport
 
 /// Counts allocations made by the calling thread while `body` runs.
 func threadAllocations(_ body: () -> Void) -> UInt64 {
@@ -49,21 +50,9 @@ struct RealtimeAllocationTests {
     func noAllocationsOverTenThousandCycles() throws {
         let engine = try fiftyNodeEngine(driver: FreewheelDriver())
         #expect(engine.nodeNames.count == 50)
-        let core = engine.core
-        let box = ResultBox()
-        let done = ManagedAtomic<Bool>(false)
-        let rt = RealtimeThread()
-        try rt.start(name: "test-rt", priority: 0) {
-            _ = core.run(cycleLimit: 16)
-            let before = sluice_thread_alloc_count()
-            let cycles = core.run(cycleLimit: 10_000)
-            let allocations = sluice_thread_alloc_count() - before   // before building the array below
-            box.values = [allocations, UInt64(cycles)]
-            done.store(true, ordering: .releasing)
-        }
         // Meanwhile, on this (control) thread: parameter changes and plan swaps.
         var i = 0
-        while !done.load(ordering: .acquiring) {
+        let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 10_000) {
             try engine.set(node: "a\(i % 24)", parameter: "gain", value: i % 2 == 0 ? "0.5" : "1")
             if i % 3 == 0 {
                 try engine.unlink(node: "b\(i % 24)", to: "sink")
@@ -73,25 +62,16 @@ struct RealtimeAllocationTests {
             i += 1
             usleep(200)
         }
-        rt.join()
         engine.reclaim()
         let swaps = engine.snapshot().cycles.planSwaps
-        #expect(box.values == [0, 10_000], "allocations on the RT thread, cycles run")
+        #expect([run.allocations, UInt64(run.cycles)] == [0, 10_000], "allocations on the RT thread, cycles run")
         #expect(swaps > 10, "the run must include plan swaps to prove anything about them")
     }
 
     @Test("a node that allocates in process is caught by the same measurement")
     func allocatingNodeIsDetected() throws {
         let engine = try fiftyNodeEngine(driver: FreewheelDriver(), extra: AllocatingNode(name: "bad"))
-        let core = engine.core
-        let box = ResultBox()
-        onThread {
-            _ = core.run(cycleLimit: 16)
-            let before = sluice_thread_alloc_count()
-            _ = core.run(cycleLimit: 1000)
-            let allocations = sluice_thread_alloc_count() - before
-            box.values = [allocations]
-        }
-        #expect(box.values[0] >= 1000)
+        let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 1000)
+        #expect(run.allocations >= 1000)
     }
 }

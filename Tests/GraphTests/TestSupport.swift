@@ -84,16 +84,3 @@ final class AllocatingNode: AudioNode, @unchecked Sendable {
         return .ok
     }
 }
-
-/// Runs `body` on a fresh OS thread and waits for it.
-func onThread(_ body: @escaping @Sendable () -> Void) {
-    let t = RealtimeThread()
-    try! t.start(name: "test-rt", priority: 0, body: body)
-    t.join()
-}
-
-/// A Sendable cell for results computed on another thread.
-final class ResultBox: @unchecked Sendable {
-    // @unchecked: written by one thread before `join`, read after it.
-    var values: [UInt64] = []
-}

@@ -2,21 +2,12 @@ import Foundation
 import Glibc
 import TextFormats
 import Testing
+import TestSupport
 
 /// sluiced with an ALSA sink on the clocked fake card (Tests/AlsaTests/Fixtures/fakecard),
 /// defined in a private ALSA configuration named by ALSA_CONFIG_PATH.
 @Suite("sluiced with a sound card")
 struct AlsaDaemonTests {
-    static let fakeCardLibrary: String = {
-        if let path = ProcessInfo.processInfo.environment["SLUICE_FAKECARD_LIB"], FileManager.default.fileExists(atPath: path) { return path }
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../AlsaTests/Fixtures/fakecard/sluicefake.c").standardized.path
-        let out = NSTemporaryDirectory() + "sluice-fakecard-daemon-\(getpid()).so"
-        let r = try? runCommand("/usr/bin/cc", ["-shared", "-fPIC", "-DPIC", "-O2", "-o", out, source, "-lasound"], environment: ProcessInfo.processInfo.environment)
-        precondition(r?.status == 0, "could not build the fake card: \(r?.stderr ?? "")")
-        return out
-    }()
-
     /// A scratch directory for the ALSA configuration and the fake cards' control files.
     static func scratch() throws -> String {
         let dir = NSTemporaryDirectory() + "sluice-card-\(UUID().uuidString.prefix(8))"

@@ -1,6 +1,7 @@
 import Foundation
 import PulseWire
 import Testing
+import TestSupport
 
 // Table-driven tests of the wire codec against real PulseAudio 16.1 sessions
 // (Fixtures/*.txt, copied from the reference captures; format in their header lines).
@@ -325,18 +326,5 @@ struct TagstructTableTests {
         let bytes: [UInt8] = [0x74] + [UInt8](repeating: 0x61, count: WireReader.maxString + 10) + [0]
         var r = WireReader(bytes)
         #expect(throws: WireError.self) { _ = try r.string() }
-    }
-}
-
-/// A small deterministic generator for the mutation test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
