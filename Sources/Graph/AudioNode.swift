@@ -27,6 +27,11 @@ public struct ProcessContext {
     /// them (and add nothing for silence) instead of writing them. Only for a node whose
     /// `canAccumulateOutputs` is true; see there.
     public let accumulates: Bool
+    /// Something downstream uses what this node writes: false when every path from its outputs
+    /// ends in a sink that throws its input away (a null sink nobody monitors). The node may
+    /// then skip writing them — a stream still consumes its queue at the graph's pace — since
+    /// nothing reads those buffers this cycle. See `AudioNode.passesInputsOnlyToOutputs`.
+    public let outputsObserved: Bool
 
     @inlinable public func input(_ port: Int) -> UnsafePointer<Float> { inputPointers[port] }
     @inlinable public func output(_ port: Int) -> UnsafeMutablePointer<Float> { outputPointers[port] }
@@ -81,6 +86,19 @@ open class AudioNode: @unchecked Sendable {
     /// straight into that input's mix buffer: no buffer of its own to write and the mix to read
     /// back — a third of the memory traffic per stream when many streams play into one sink.
     open var canAccumulateOutputs: Bool { false }
+
+    /// [control] True for a node whose inputs go nowhere but its own outputs (a null sink: its
+    /// monitor). When nothing observes those outputs, the plan tells the nodes upstream that
+    /// theirs are not observed either (`ProcessContext.outputsObserved`) and drops the mixes into
+    /// its inputs. False (the safe answer) for anything that plays, records or keeps its input.
+    open var passesInputsOnlyToOutputs: Bool { false }
+
+    /// [control] True when the node gives the same result whether a cycle runs at its due time
+    /// or later in a batch (`ProcessContext.cycleNanos` still says when it was due): nothing it
+    /// does reaches a device, a recorder or a client's ears on its own. The timer driver may then
+    /// run several cycles per wake-up (see `RealtimeCore.cyclesPerWake`), but only while every
+    /// node in the plan says so. False by default.
+    open var toleratesDeferredCycles: Bool { false }
 
     /// [control] The largest quantum this node can take (a sound card: its period), or nil for
     /// any. The engine never runs cycles longer than the smallest of these.

@@ -1,4 +1,5 @@
 import SluiceSystem
+import Glibc
 
 /// Introspection of one port.
 public struct PortSnapshot: Sendable, Equatable {
@@ -53,6 +54,9 @@ public final class Engine {
     public private(set) var quantum: Int
     /// The smallest quantum `setQuantum` will choose.
     public var minimumQuantum = 64
+    /// The most cycles a client of the engine (the pulse server) may ask to run per wake-up
+    /// (`setCyclesPerWake`); 1 keeps a wake-up per tick.
+    public var maximumCyclesPerWake = 1
     public let core: RealtimeCore
     private let model = GraphModel()
     private let allocator: BufferAllocator
@@ -197,6 +201,33 @@ public final class Engine {
     /// The largest quantum every node can take (a sound card's period), or `format.quantum`.
     var nodeQuantumCap: Int {
         model.records.values.reduce(format.quantum) { min($0, $1.node.maximumQuantum ?? Int.max) }
+    }
+
+    /// [control] Lets a timer-driven graph run up to `count` cycles per wake-up while the plan
+    /// allows it (every node `toleratesDeferredCycles`): the ticks between wake-ups run late, in
+    /// one batch. Lowering it wakes the RT thread, which runs the ticks already due first.
+    public func setCyclesPerWake(_ count: Int) {
+        let k = min(max(count, 1), max(maximumCyclesPerWake, 1))
+        let old = core.cyclesPerWake.exchange(k, ordering: .relaxed)
+        if k < old { core.wake.signal() }
+    }
+
+    /// The end of the audio produced so far, on the monotonic clock (see `CycleStats`).
+    public var renderedThroughNanos: Int64 { core.stats.renderedThroughNanos.load(ordering: .acquiring) }
+
+    /// [control] When cycles are being deferred, has the RT thread run every tick due by now and
+    /// waits (at most `timeoutNanos`) until it has: a change the control side makes next (a
+    /// stream starts, corks, flushes) then takes effect from the clock's present, as it would
+    /// with a wake-up per tick. Returns at once otherwise.
+    public func catchUp(timeoutNanos: Int64 = 20_000_000) {
+        guard core.stats.deferring.load(ordering: .relaxed) else { return }
+        let now = monotonicNanos()
+        guard renderedThroughNanos <= now else { return }
+        core.wake.signal()
+        var pause = timespec(tv_sec: 0, tv_nsec: 50_000)
+        while renderedThroughNanos <= now && monotonicNanos() - now < timeoutNanos {
+            nanosleep(&pause, nil)
+        }
     }
 
     /// The period of the quantum in force.

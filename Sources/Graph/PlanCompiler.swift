@@ -25,6 +25,15 @@ enum PlanCompiler {
             if links.allSatisfy({ (incoming[$0.toNode]?[$0.toPort]?.count ?? 0) >= 2 }) { accumulating.insert(id) }
         }
         var clearList: [UnsafeMutablePointer<Float>] = []
+        // Whose inputs someone uses, from the sinks back (reverse topological order): every node's
+        // but a pass-through one (a null sink) whose outputs lead nowhere that is observed.
+        var inputsObserved = Set<Int>()
+        var outputsObserved = Set<Int>()
+        for id in orderIDs.reversed() {
+            let node = model.records[id]!.node
+            if (outgoing[id] ?? []).contains(where: { inputsObserved.contains($0.toNode) }) { outputsObserved.insert(id) }
+            if !node.passesInputsOnlyToOutputs || outputsObserved.contains(id) { inputsObserved.insert(id) }
+        }
 
         for (position, id) in orderIDs.enumerated() {
             let record = model.records[id]!
@@ -46,7 +55,7 @@ enum PlanCompiler {
                 let feeds = incoming[id]?[port] ?? []
                 linkCounts[port] = Int32(feeds.count)
                 if !feeds.isEmpty { linked += 1 }
-                switch feeds.count {
+                switch inputsObserved.contains(id) ? feeds.count : 0 {
                 case 0:
                     inputs[port] = UnsafePointer(silence.pointer)
                 case 1:
@@ -76,7 +85,8 @@ enum PlanCompiler {
                 node: Unmanaged.passUnretained(node), stats: Unmanaged.passUnretained(record.stats),
                 inputs: inputs, outputs: outputs, linkCounts: linkCounts,
                 inputCount: inputCount, outputCount: outputCount, linkedInputCount: linked,
-                mixStart: mixStart, mixCount: mixList.count - mixStart, accumulates: accumulating.contains(id)))
+                mixStart: mixStart, mixCount: mixList.count - mixStart, accumulates: accumulating.contains(id),
+                outputsObserved: outputsObserved.contains(id)))
         }
         let mixes = UnsafeMutableBufferPointer<MixOperation>.allocate(capacity: max(mixList.count, 1))
         _ = mixes.initialize(from: mixList)
@@ -86,6 +96,7 @@ enum PlanCompiler {
         _ = clears.initialize(from: clearList)
         return ExecutionPlan(quantum: format.quantum, sampleRate: format.sampleRate, generation: generation, driver: driver,
                              steps: steps, mixes: mixes, mixSources: sources, clears: UnsafeMutableBufferPointer(rebasing: clears[0..<clearList.count]),
+                             allowsDeferral: orderIDs.allSatisfy { model.records[$0]!.node.toleratesDeferredCycles },
                              pointerTables: tables, keepAlive: keepAlive)
     }
 }

@@ -49,7 +49,8 @@ public enum ConfigLoader {
                     case "channels": if let v = integer(e, "graph.channels", 1...32) { config.format.channelNames = GraphFormat.channelNames(count: v) }
                     case "min_quantum": if let v = integer(e, "graph.min_quantum", GraphFormat.quantumRange) { config.minimumQuantum = v }
                     case "max_quantum": if let v = integer(e, "graph.max_quantum", GraphFormat.quantumRange) { config.maximumQuantum = v }
-                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "min_quantum", "max_quantum", "channels"])
+                    case "max_cycles_per_wakeup": if let v = integer(e, "graph.max_cycles_per_wakeup", 1...64) { config.maximumCyclesPerWake = v }
+                    default: unknown(e, "graph.\(e.key)", known: ["rate", "quantum", "min_quantum", "max_quantum", "max_cycles_per_wakeup", "channels"])
                     }
                 }
             case "realtime":

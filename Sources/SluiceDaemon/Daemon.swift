@@ -49,6 +49,7 @@ public final class Daemon {
             throw .graph(file: config.source, line: nil, error: error)
         }
         engine.minimumQuantum = config.minimumQuantum
+        engine.maximumCyclesPerWake = config.maximumCyclesPerWake
         if config.alsaAutodetect {
             addDetectedCards()
             watchForCards()

@@ -34,6 +34,9 @@ public struct DaemonConfig: Sendable {
         GraphFormat(sampleRate: format.sampleRate, quantum: max(maximumQuantum ?? 8192, format.quantum),
                     channelNames: format.channelNames, defaultQuantum: format.quantum)
     }
+    /// How many timer ticks a graph may run per wake-up while nothing observes its output live
+    /// (`[graph] max_cycles_per_wakeup`; 1 turns deferral off). See `Engine.maximumCyclesPerWake`.
+    public var maximumCyclesPerWake = 8
     public var realtimePriority: Int32 = 80
     public var driver: DriverKind = .timer
     public var controlSocket: String?

@@ -206,6 +206,9 @@ extension PulseConnection {
     // MARK: Other stream commands
 
     func streamCommand(_ command: Command, _ tag: UInt32, _ r: inout WireReader) throws(WireError) {
+        // What these do depends on where playback is: deferred ticks run first.
+        server.engine.catchUp()
+        defer { server.updateDeferral() }
         switch command {
         case .drainPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
@@ -405,6 +408,7 @@ extension PulseConnection {
     /// end of the queued data); see `PlaybackStream.seek(to:)`.
     func receiveAudio(channel: UInt32, seek: UInt32, offset: Int64, _ payload: UnsafeRawBufferPointer) {
         guard let s = playback[channel] else { return }     // unknown channel: ignored, as PulseAudio does
+        if seek == 2 { server.engine.catchUp() }         // relative to where playback is
         let base: Int64
         switch seek {
         case 0: base = s.writeIndex
@@ -418,8 +422,10 @@ extension PulseConnection {
         s.outstanding = max(s.outstanding - Int64(payload.count), 0)
         if lost > 0 { message(.overflow) { $0.u32(channel) } }
         if !s.node.started.load(ordering: .relaxed) && s.queuedBytes >= Int64(s.metrics.prebuffer) {
+            server.engine.catchUp()                      // it starts from the clock's present
             s.node.started.store(true, ordering: .relaxed)
             server.engine.core.wake.signal()
+            server.updateDeferral()
         }
     }
 
@@ -428,9 +434,13 @@ extension PulseConnection {
     func requestMore(_ s: PlaybackStream) {
         let missing = Int64(s.metrics.targetLength) - s.queuedBytes - s.outstanding
         let started = s.node.started.load(ordering: .relaxed)
-        guard missing > 0, missing >= s.requestThreshold || !started else { return }
+        guard missing > 0, missing >= s.requestThreshold || !started else {
+            s.scheduleSignal(missing: max(missing, 0))
+            return
+        }
         s.outstanding += missing
         message(.request) { $0.u32(s.channel); $0.u32(UInt32(missing)) }
+        s.scheduleSignal(missing: 0)
     }
 
     /// Called when the RT thread signalled progress: STARTED/UNDERFLOW, REQUEST, drain acks,

@@ -92,12 +92,25 @@ final class PulseConnection {
     }
 
     private func parseFrames(_ input: inout FrameInput) throws(WireError) {
+        // Replies and releases to everything parsed here go out together at the end: one
+        // write, one wake-up of the client (a second of pacat's audio is several blocks, each
+        // handed back with its own SHMRELEASE).
+        holdingOutput = true
+        defer {
+            holdingOutput = false
+            if !isClosed {
+                if !output.isEmpty { flush() } else if srbActive { flushRing() }
+            }
+        }
         while let (header, payload) = try input.next(maxFrame: Self.maxFrame) {
             try dispatch(header, payload)
             if isClosed { return }
         }
         input.compact()
     }
+
+    /// While frames are parsed, `send` queues without writing (see `parseFrames`).
+    private var holdingOutput = false
 
     /// Bytes queued toward the client (socket and srbchannel).
     var queuedOutput: Int { output.count + ringOutput.count }
@@ -108,11 +121,11 @@ final class PulseConnection {
         // has gone, so the client sees our frames in order.
         if srbActive && output.isEmpty {
             ringOutput.append(contentsOf: frame)
-            flushRing()
+            if !holdingOutput { flushRing() }
             return
         }
         output.append(contentsOf: frame)
-        flush()
+        if !holdingOutput { flush() }
     }
 
     /// Queues `frame` with `fds` attached (always on the socket); the fds are closed once passed.

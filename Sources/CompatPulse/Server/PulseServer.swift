@@ -166,6 +166,31 @@ public final class PulseServer {
         var q = 1
         while q * 2 <= frames { q *= 2 }
         engine.setQuantum(q)
+        updateDeferral()
+    }
+
+    /// Lets the timer run several cycles per wake-up while every playing stream is settled and
+    /// deep-buffered (the engine allows it only while nothing observes the output live: a null
+    /// sink nobody monitors). PulseAudio's null sink renders up to its latency ahead and
+    /// rewinds; this renders late instead, so nothing needs rewinding — the few commands whose
+    /// effect depends on where playback is (start, cork, flush, seek, drain) first have the
+    /// deferred ticks run (`Engine.catchUp`). A stream asks for more when its queue is down to
+    /// tlength − threshold ("spare"); the request leaves at the end of the batch in which that
+    /// happens, up to k − 1 ticks later, and the client must still have `answerNanos` to send
+    /// the data before the next batch reaches the end of its queue. A stream waiting for STARTED
+    /// or a drain keeps a wake-up per tick, so those events come on time.
+    static let answerNanos: Int64 = 250_000_000
+
+    func updateDeferral() {
+        let q = Int64(engine.quantum)
+        var k = Int64(engine.maximumCyclesPerWake)
+        for s in playbackStreams where s.node.started.load(ordering: .relaxed) && !s.node.corked.load(ordering: .relaxed) {
+            if !s.sentStarted || !s.pendingDrains.isEmpty { k = 1; break }
+            let spare = (Int64(s.metrics.targetLength) - s.requestThreshold) * Int64(s.graphRate) / Int64(s.format.bytesPerSecond)
+            let answer = Self.answerNanos * Int64(s.graphRate) / 1_000_000_000
+            k = min(k, (spare - answer) / q + 1)
+        }
+        engine.setCyclesPerWake(Int(max(k, 1)))
     }
 
     /// A device's ports changed (a jack plugged in or out): subscribers hear of its sink or
@@ -335,5 +360,6 @@ public final class PulseServer {
     func serviceStreams() {
         progress.drain()
         for c in Array(connections.values) { c.serviceStreams() }
+        updateDeferral()
     }
 }

@@ -90,13 +90,21 @@ final class PlaybackStream {
         return max(Int64(metrics.minimumRequest), deep ? tlength / 2 : 0)
     }
 
-    /// The RT thread wakes the control thread once minreq has been played — a quarter of the
-    /// threshold for a deep buffer, so its queue never falls more than that below the point where
-    /// a request is due — and at once when the stream starts playing; not every cycle.
+    /// The RT thread wakes the control thread where the next request falls due (see
+    /// `scheduleSignal`) and at once when the stream starts playing; not every cycle. As a
+    /// backstop, at least every tlength.
     private func updateSignalling() {
-        let deep = requestThreshold > Int64(metrics.minimumRequest)
-        let frames = (deep ? requestThreshold / 4 : requestThreshold) * Int64(graphRate) / Int64(format.bytesPerSecond)
+        let frames = Int64(metrics.targetLength) * Int64(graphRate) / Int64(format.bytesPerSecond)
         node.signalEveryFrames.store(max(Int(frames), 1), ordering: .relaxed)
+    }
+
+    /// Tells the RT thread at which `framesPlayed` the missing bytes (`missing`, now) reach the
+    /// request threshold: one wake-up of the control thread per request.
+    func scheduleSignal(missing: Int64) {
+        let bytes = max(requestThreshold - missing, 0)
+        let clientFrames = (bytes + Int64(format.frameSize) - 1) / Int64(format.frameSize)
+        let frames = (clientFrames * Int64(graphRate) + Int64(format.rate) - 1) / Int64(format.rate) + 1
+        node.signalAtFrames.store(node.framesPlayed.load(ordering: .relaxed) + Int(frames), ordering: .relaxed)
     }
 
     /// Bytes the RT thread has consumed, in the client's units (the read index).

@@ -11,7 +11,7 @@ extension PlaybackStreamNode {
         let adds = context.accumulates
         let channels = min(channelCount, context.outputCount)
         guard let scratch, started.load(ordering: .relaxed), !corked.load(ordering: .relaxed) else {
-            if !adds { for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) } }
+            if !adds && context.outputsObserved { for c in 0..<context.outputCount { context.output(c).update(repeating: 0, count: frames) } }
             wasPlaying = false
             return .ok
         }
@@ -27,7 +27,15 @@ extension PlaybackStreamNode {
         // Straight from the ring's storage (no copy): each region holds whole frames because the
         // ring's capacity and every write are multiples of the channel count.
         let got: Int
-        if let rawRing {
+        if !context.outputsObserved {
+            // Nobody hears the sink (a null sink without a monitor reader): the queue still
+            // plays out at the graph's pace, without a sample converted.
+            if let rawRing {
+                got = rawRing.consume(count: frames * cc) { _, _, _ in } / cc
+            } else {
+                got = ring.consume(count: frames * cc) { _, _, _ in } / cc
+            }
+        } else if let rawRing {
             got = rawRing.consume(count: frames * cc) { source, offset, length in
                 render(source, first: offset / cc, count: length / cc, channels: channels, adds: adds, context: context) { Float($0) }
             } / cc
@@ -36,7 +44,7 @@ extension PlaybackStreamNode {
                 render(source, first: offset / cc, count: length / cc, channels: channels, adds: adds, context: context) { $0 }
             } / cc
         }
-        if got < frames && !adds {
+        if got < frames && !adds && context.outputsObserved {
             for c in 0..<channels { (context.output(c) + got).update(repeating: 0, count: frames - got) }
         }
         let played = framesPlayed.load(ordering: .relaxed) &+ got
@@ -48,11 +56,17 @@ extension PlaybackStreamNode {
                 progress.signal()
                 lastSignalFrames = played
             }
-        } else if !wasPlaying || played - lastSignalFrames >= signalEveryFrames.load(ordering: .relaxed) {
+        } else {
             // The first cycle played after prebuffering, a cork or an underrun is signalled at
-            // once (the client waits for STARTED); later ones every `signalEveryFrames`.
-            progress.signal()
-            lastSignalFrames = played
+            // once (the client waits for STARTED); then once `signalAtFrames` is reached (a
+            // request falls due there), with `signalEveryFrames` as a backstop.
+            let target = signalAtFrames.load(ordering: .relaxed)
+            let due = played >= target && target != lastSignalTarget
+            if !wasPlaying || due || played - lastSignalFrames >= signalEveryFrames.load(ordering: .relaxed) {
+                progress.signal()
+                lastSignalFrames = played
+                if due { lastSignalTarget = target }
+            }
         }
         wasPlaying = true
         return .ok

@@ -9,7 +9,7 @@ import SluiceSystem
 /// to read back.
 public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     // @unchecked: shared state is atomic or the SPSC ring (control writes, RT reads); `scratch`,
-    // `lastSignalFrames` and `wasPlaying` are RT-only.
+    // `lastSignalFrames`, `lastSignalTarget` and `wasPlaying` are RT-only.
     public let ring: SampleRing
     /// The client's s16 samples, when the stream queues them unconverted; then `ring` is unused.
     public let rawRing: Ring<Int16>?
@@ -25,11 +25,15 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     public let underran = ManagedAtomic<Bool>(false)
     /// Frames of silence the RT thread played because the ring was empty.
     public let underrunFrames = ManagedAtomic<Int>(0)
-    /// The RT thread signals `progress` after consuming this many frames since its last signal.
+    /// The RT thread signals `progress` once `framesPlayed` reaches this (the control side sets
+    /// it to where the client's next request falls due)...
+    public let signalAtFrames = ManagedAtomic<Int>(Int.max)
+    /// ... and at the latest after consuming this many frames since its last signal.
     public let signalEveryFrames = ManagedAtomic<Int>(1024)
     let progress: EventFD
     var scratch: UnsafeMutablePointer<Float>?
     var lastSignalFrames = 0
+    var lastSignalTarget = Int.max
     var wasPlaying = false
 
     public init(name: String, channels: [String], ringFrames: Int, progress: EventFD, rawS16: Bool = false) {
@@ -56,6 +60,10 @@ public final class PlaybackStreamNode: AudioNode, @unchecked Sendable {
     public override func process(_ context: ProcessContext) -> ProcessStatus { play(context) }
     /// It adds straight into the sink's mix when it is one of several streams there.
     public override var canAccumulateOutputs: Bool { true }
+    /// What it does per cycle depends on the ring and the flags, not on when the cycle runs: the
+    /// control side brings deferred cycles up to date before it changes those (see
+    /// `Engine.catchUp`).
+    public override var toleratesDeferredCycles: Bool { true }
 
     /// [rt] A playing stream keeps the driver running.
     public override func wantsCycles(linkedInputCount: Int) -> Bool {

@@ -8,11 +8,15 @@ public struct DriverTick {
     public var deadlineNanos: Int64
     /// Ticks that passed without a cycle (the thread was late by more than a period).
     public var missedTicks: Int
+    /// Cycles to run now, the first due at `dueNanos` and each next one a period later: 1, or
+    /// more when the driver defers cycles (`Driver.setCyclesPerWake`).
+    public var cycles: Int
 
-    public init(dueNanos: Int64, deadlineNanos: Int64, missedTicks: Int) {
+    public init(dueNanos: Int64, deadlineNanos: Int64, missedTicks: Int, cycles: Int = 1) {
         self.dueNanos = dueNanos
         self.deadlineNanos = deadlineNanos
         self.missedTicks = missedTicks
+        self.cycles = cycles
     }
 }
 
@@ -41,6 +45,14 @@ open class Driver: @unchecked Sendable {
     open func start(nowNanos: Int64, periodNanos: Int64) {}
     /// [rt] Stops ticking (idle).
     open func stop() {}
+    /// Whether `setCyclesPerWake` can do anything: a timer, not a sound card (whose clock is
+    /// what its buffer drains at).
+    open var supportsDeferral: Bool { false }
+    /// [rt] Wake up once every `count` ticks and hand the ticks due since as one `DriverTick`
+    /// (`cycles`), for a plan whose every node tolerates deferred cycles. Also checked on a
+    /// wake-up that was not the driver's: `takeTick` then returns the ticks already due (the
+    /// control side catching up). Ignored by drivers that do not support it.
+    open func setCyclesPerWake(_ count: Int) {}
     /// [rt] After `pollDescriptor` became readable: the tick, or nil for a spurious wake-up.
     open func takeTick(nowNanos: Int64) -> DriverTick? {
         DriverTick(dueNanos: nowNanos, deadlineNanos: Int64.max, missedTicks: 0)
@@ -49,12 +61,17 @@ open class Driver: @unchecked Sendable {
 
 /// Ticks from a CLOCK_MONOTONIC timerfd on a fixed grid of absolute deadlines, so it never
 /// drifts; a late wake-up is measured against the grid, and skipped ticks are counted.
+///
+/// With `setCyclesPerWake(k)`, k > 1, the timer fires once per k ticks of the same grid (a
+/// one-shot re-armed at each wake-up) and each wake-up hands over the k ticks due since — a
+/// timer-driven sink with deep-buffered streams then wakes the CPU k times less often.
 public final class TimerDriver: Driver, @unchecked Sendable {
     private let timer: TimerFD
     // RT-only state.
     private var startNanos: Int64 = 0
     private var periodNanos: Int64 = 1
     private var servedTicks: Int64 = 0
+    private var wakeEvery: Int64 = 1
 
     public init(priority: Int = 10) throws(Errno) {
         timer = try TimerFD()
@@ -63,23 +80,52 @@ public final class TimerDriver: Driver, @unchecked Sendable {
 
     public override var pollDescriptor: Int32 { timer.fd }
     public override var kind: String { "timer" }
+    public override var supportsDeferral: Bool { true }
 
     public override func start(nowNanos: Int64, periodNanos: Int64) {
         self.startNanos = nowNanos
         self.periodNanos = periodNanos
         self.servedTicks = 0
+        self.wakeEvery = 1
         timer.arm(firstNanos: nowNanos, periodNanos: periodNanos)
     }
 
     public override func stop() { timer.disarm() }
 
+    public override func setCyclesPerWake(_ count: Int) {
+        let k = Int64(max(count, 1))
+        guard k != wakeEvery else { return }
+        wakeEvery = k
+        arm()
+    }
+
+    /// [rt] Every tick of the grid from the next unserved one; or once, at the k-th from it.
+    private func arm() {
+        if wakeEvery == 1 {
+            timer.arm(firstNanos: startNanos + servedTicks * periodNanos, periodNanos: periodNanos)
+        } else {
+            timer.arm(firstNanos: startNanos + (servedTicks + wakeEvery - 1) * periodNanos, periodNanos: 0)
+        }
+    }
+
     public override func takeTick(nowNanos: Int64) -> DriverTick? {
-        let expirations = Int64(timer.expirations())
-        guard expirations > 0 else { return nil }
-        let due = startNanos + servedTicks * periodNanos   // the oldest unserved tick
-        servedTicks += expirations
-        return DriverTick(dueNanos: due, deadlineNanos: startNanos + servedTicks * periodNanos,
-                          missedTicks: Int(expirations - 1))
+        _ = timer.expirations()   // the grid, not the count, says what is due
+        guard nowNanos >= startNanos else { return nil }
+        let due = (nowNanos - startNanos) / periodNanos + 1 - servedTicks   // ticks due by now
+        guard due > 0 else { return nil }
+        let run = wakeEvery == 1 ? 1 : min(due, wakeEvery)
+        let first: Int64
+        if wakeEvery == 1 {
+            first = servedTicks               // the oldest unserved tick runs; later ones are missed
+            servedTicks += due
+        } else {
+            servedTicks += due - run          // more than k due: the oldest are missed
+            first = servedTicks
+            servedTicks += run
+            arm()
+        }
+        return DriverTick(dueNanos: startNanos + first * periodNanos, deadlineNanos: startNanos + servedTicks * periodNanos,
+                          missedTicks: Int(due - run), cycles: Int(run))
     }
 }
 

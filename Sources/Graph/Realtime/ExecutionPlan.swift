@@ -14,6 +14,8 @@ struct PlanStep {
     let mixCount: Int
     /// The node adds into its outputs, which are mix buffers downstream (`canAccumulateOutputs`).
     let accumulates: Bool
+    /// See `ProcessContext.outputsObserved`.
+    let outputsObserved: Bool
 }
 
 /// Sum `sourceCount` buffers (from the plan's source table) into `destination`; with
@@ -46,6 +48,8 @@ public final class ExecutionPlan: Sendable {
     nonisolated(unsafe) let mixSources: UnsafeMutableBufferPointer<UnsafePointer<Float>>
     /// Mix buffers that accumulating nodes add into: zeroed at the start of every cycle.
     nonisolated(unsafe) let clears: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
+    /// Every node tolerates deferred cycles (`AudioNode.toleratesDeferredCycles`).
+    let allowsDeferral: Bool
     nonisolated(unsafe) let pointerTables: [UnsafeMutableRawPointer]
     nonisolated(unsafe) let keepAlive: [AnyObject]
 
@@ -53,7 +57,7 @@ public final class ExecutionPlan: Sendable {
          steps: UnsafeMutableBufferPointer<PlanStep>, mixes: UnsafeMutableBufferPointer<MixOperation>,
          mixSources: UnsafeMutableBufferPointer<UnsafePointer<Float>>,
          clears: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>,
-         pointerTables: [UnsafeMutableRawPointer], keepAlive: [AnyObject]) {
+         allowsDeferral: Bool, pointerTables: [UnsafeMutableRawPointer], keepAlive: [AnyObject]) {
         self.quantum = quantum
         self.sampleRate = sampleRate
         self.generation = generation
@@ -62,6 +66,7 @@ public final class ExecutionPlan: Sendable {
         self.mixes = mixes
         self.mixSources = mixSources
         self.clears = clears
+        self.allowsDeferral = allowsDeferral
         self.pointerTables = pointerTables
         self.keepAlive = keepAlive + [driver]
     }

@@ -91,6 +91,11 @@ public final class CycleStats: Sendable {
     let planSwaps = ManagedAtomic<Int64>(0)
     let idleSleeps = ManagedAtomic<Int64>(0)
     let lastProcessingNanos = ManagedAtomic<Int64>(0)
+    /// The end of the audio the graph has produced: the last cycle's due time plus its period.
+    /// Behind the clock while cycles are deferred; ahead by up to a period otherwise.
+    public let renderedThroughNanos = ManagedAtomic<Int64>(0)
+    /// The driver wakes up less often than every tick (`RealtimeCore.cyclesPerWake` in force).
+    public let deferring = ManagedAtomic<Bool>(false)
 
     public init() {}
 

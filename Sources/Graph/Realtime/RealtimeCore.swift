@@ -12,6 +12,10 @@ public final class RealtimeCore: Sendable {
     public let wake: EventFD
     /// RT → control: a plan was retired and can be freed.
     public let retiredSignal: EventFD
+    /// Control → RT: how many timer ticks may run per wake-up, for plans that allow it
+    /// (`ExecutionPlan.allowsDeferral`) under a driver that supports it. Lowering it wakes the
+    /// RT thread (`Engine.setCyclesPerWake`), which first runs the ticks already due.
+    public let cyclesPerWake = ManagedAtomic<Int>(1)
     private let stopRequested = ManagedAtomic<Bool>(false)
     private let epoll: Epoll
     private let events = EpollEventBuffer(capacity: 4)
@@ -109,6 +113,7 @@ public final class RealtimeCore: Sendable {
             if isRunning {
                 driver.stop()
                 isRunning = false
+                stats.deferring.store(false, ordering: .relaxed)
                 stats.bump(stats.idleSleeps)
             }
             // Idle costs nothing: no timer armed, the thread sleeps until the control side wakes it.
@@ -122,6 +127,9 @@ public final class RealtimeCore: Sendable {
             isRunning = true
             runningPeriod = period
         }
+        let perWake = plan.allowsDeferral && driver.supportsDeferral ? max(cyclesPerWake.load(ordering: .relaxed), 1) : 1
+        driver.setCyclesPerWake(perWake)
+        stats.deferring.store(perWake > 1, ordering: .relaxed)
         var tick: DriverTick
         if driver.isFreewheel {
             if !planIsReady(plan) {
@@ -136,22 +144,29 @@ public final class RealtimeCore: Sendable {
             for i in 0..<n {
                 if events.token(at: i) == Self.wakeToken { wake.drain() } else { driverReady = true }
             }
-            guard driverReady else { return .waited }
+            // A timer also hands over ticks already due when the control side woke us (it
+            // lowered `cyclesPerWake` and wants deferred cycles run now).
+            guard driverReady || driver.supportsDeferral else { return .waited }
             let woke = monotonicNanos()
             guard let t = driver.takeTick(nowNanos: woke) else { return .waited }
             tick = t
-            stats.lateness.record(nanos: woke - t.dueNanos)
+            if driverReady { stats.lateness.record(nanos: woke - (t.dueNanos + Int64(t.cycles - 1) * period)) }
             if t.missedTicks > 0 {
                 stats.bump(stats.missedTicks, by: Int64(t.missedTicks))
                 stats.bump(stats.xruns, by: Int64(t.missedTicks))
             }
         }
-        let start = monotonicNanos()
-        process(plan: plan, cycleNanos: tick.dueNanos, isFreewheeling: driver.isFreewheel)
-        let end = monotonicNanos()
-        stats.processing.record(nanos: end - start)
-        stats.lastProcessingNanos.store(end - start, ordering: .relaxed)
-        stats.bump(stats.cycles)
+        var end: Int64 = 0
+        for i in 0..<max(tick.cycles, 1) {
+            let due = tick.dueNanos + Int64(i) * period
+            let start = monotonicNanos()
+            process(plan: plan, cycleNanos: due, isFreewheeling: driver.isFreewheel)
+            end = monotonicNanos()
+            stats.processing.record(nanos: end - start)
+            stats.lastProcessingNanos.store(end - start, ordering: .relaxed)
+            stats.bump(stats.cycles)
+            stats.renderedThroughNanos.store(due + period, ordering: .releasing)
+        }
         if end > tick.deadlineNanos { stats.bump(stats.xruns) }
         return .ran
     }
@@ -199,7 +214,7 @@ public final class RealtimeCore: Sendable {
                                          inputPointers: UnsafePointer(step.inputs), outputPointers: UnsafePointer(step.outputs),
                                          linkCounts: UnsafePointer(step.linkCounts),
                                          inputCount: step.inputCount, outputCount: step.outputCount,
-                                         accumulates: step.accumulates)
+                                         accumulates: step.accumulates, outputsObserved: step.outputsObserved)
             let t0 = monotonicNanos()
             let status = step.node._withUnsafeGuaranteedRef { $0.process(context) }
             let t1 = monotonicNanos()

@@ -12,4 +12,9 @@ public final class NullSinkNode: AudioNode, @unchecked Sendable {
     public override func process(_ context: ProcessContext) -> ProcessStatus { processCycle(context) }
     /// [rt] See `hasWork` in the +RT file.
     public override func wantsCycles(linkedInputCount: Int) -> Bool { hasWork(linkedInputCount: linkedInputCount) }
+    /// Its inputs reach nothing but the monitor outputs.
+    public override var passesInputsOnlyToOutputs: Bool { true }
+    /// Nothing leaves the graph through it but the monitor, and whatever records the monitor
+    /// does not tolerate deferred cycles itself.
+    public override var toleratesDeferredCycles: Bool { true }
 }
