@@ -57,6 +57,8 @@ enum StateJSON {
             ("timing", .object(JSONObject([("cycles", .integer(s.cycles.cycles)), ("xruns", .integer(s.cycles.xruns)),
                                            ("missed_ticks", .integer(s.cycles.missedTicks)), ("plan_swaps", .integer(s.cycles.planSwaps)),
                                            ("idle_sleeps", .integer(s.cycles.idleSleeps)),
+                                           ("wake_ups", .integer(s.cycles.wakeUps)),
+                                           ("deferring", .bool(s.cycles.deferring)),
                                            ("last_processing_ns", .integer(s.cycles.lastProcessingNanos)),
                                            ("lateness_ns", histogram(s.cycles.lateness)),
                                            ("processing_ns", histogram(s.cycles.processing))]))),

@@ -28,6 +28,11 @@ struct StreamRealtimeTests {
         try engine.add(play)
         try engine.add(play2)
         try engine.add(record)
+        // Something records the sink's monitor, so the streams' outputs are observed and they
+        // render (a null sink nobody monitors lets them skip it: the test below).
+        let monitor = RecordStreamNode(name: "monitor", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        try engine.add(monitor)
+        try engine.link(node: "sink", to: "monitor")
         try engine.link(node: "play", to: "sink")
         try engine.link(node: "play2", to: "sink")
         try engine.link(node: "tone", to: "rec")
@@ -37,6 +42,7 @@ struct StreamRealtimeTests {
         let raw = [Int16](repeating: 8192, count: 2048)
         var recorded = [Float](repeating: 0, count: 4096)
         var i = 0, rewound = 0
+        var monitorHeard = false
         let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 10_000) {
             _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
             _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
@@ -52,6 +58,8 @@ struct StreamRealtimeTests {
             play.volume.set(i % 2 == 0 ? [0.5, 0.25] : [1, 1])
             record.volume.set(i % 2 == 0 ? [1, 0.5] : [0.75, 1])
             _ = recorded.withUnsafeMutableBufferPointer { record.ring.read(into: $0.baseAddress!, count: $0.count) }
+            let heard = recorded.withUnsafeMutableBufferPointer { monitor.ring.read(into: $0.baseAddress!, count: $0.count) }
+            if recorded[0..<heard].contains(where: { $0 != 0 }) { monitorHeard = true }
             progress.drain()
             engine.reclaim()
             i += 1
@@ -62,5 +70,44 @@ struct StreamRealtimeTests {
         #expect(play.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the playback node must have played audio (not only underruns) to prove anything")
         #expect(play2.framesPlayed.load(ordering: .relaxed) > 256 * 100, "the s16 node must have played audio to prove anything")
         #expect(rewound > 10, "the run must include rewinds to prove anything about them")
+        #expect(monitorHeard, "the streams must have rendered into the monitored sink to prove anything about rendering")
+    }
+
+    @Test("deferred cycles: two streams into a null sink nobody monitors, a timer waking every 4 ticks, 3,000 cycles with catch-ups allocate nothing on the RT thread")
+    func deferredCyclesAllocateNothing() throws {
+        let format = GraphFormat(sampleRate: 48_000, quantum: 64, channelNames: ["FL", "FR"])
+        let engine = try Engine(format: format, driver: try TimerDriver())
+        engine.maximumCyclesPerWake = 4
+        engine.setCyclesPerWake(4)
+        let progress = try EventFD()
+        let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress, rawS16: true)
+        try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
+        try engine.add(play)
+        try engine.add(play2)
+        try engine.link(node: "play", to: "sink")
+        try engine.link(node: "play2", to: "sink")
+        play.started.store(true, ordering: .relaxed)
+        play2.started.store(true, ordering: .relaxed)
+        let block = [Float](repeating: 0.25, count: 2048)
+        let raw = [Int16](repeating: 8192, count: 2048)
+        let before = engine.core.stats.snapshot
+        var i = 0
+        let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 3_000) {
+            _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
+            _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
+            if i % 8 == 5 { engine.core.wake.signal() }      // a catch-up: the ticks due so far, now
+            progress.drain()
+            engine.reclaim()
+            i += 1
+            usleep(1000)
+        }
+        let after = engine.core.stats.snapshot
+        #expect(run.cycles >= 3_000)
+        #expect(run.allocations == 0, "allocations on the RT thread")
+        let wakeUps = after.wakeUps - before.wakeUps, cycles = after.cycles - before.cycles
+        #expect(wakeUps * 2 < cycles, "cycles must have been deferred to prove anything (\(wakeUps) wake-ups for \(cycles) cycles)")
+        #expect(play.framesPlayed.load(ordering: .relaxed) > 64 * 1000, "the stream must have played")
+        #expect(play2.framesPlayed.load(ordering: .relaxed) > 64 * 1000, "the s16 stream must have played")
     }
 }

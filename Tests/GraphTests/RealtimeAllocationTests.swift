@@ -14,13 +14,14 @@ func threadAllocations(_ body: () -> Void) -> UInt64 {
     return sluice_thread_alloc_count() - before
 }
 
-/// A 50-node graph: sine → 24 parallel gain pairs → mixer-like fan-in at a null sink.
-/// sine(1) + 24 × (gain → gain) (48) + null sink (1) = 50 nodes; the sink input sums 24 links.
+/// A 50-node graph: sine → 24 parallel gain pairs → mixer-like fan-in at a sink that uses its
+/// input (a probe, so the plan computes every output and the 24-link mix: a null sink nobody
+/// monitors would let it skip them). sine(1) + 24 × (gain → gain) (48) + sink (1) = 50 nodes.
 func fiftyNodeEngine(driver: Driver, extra: AudioNode? = nil) throws -> Engine {
     let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["MONO"])
     let engine = try Engine(format: format, driver: driver)
     try engine.add(SineNode(name: "tone", channels: ["MONO"]))
-    try engine.add(NullSinkNode(name: "sink", channels: ["MONO"]))
+    try engine.add(ProbeNode(name: "sink", capacity: 0))
     for i in 0..<24 {
         try engine.add(GainNode(name: "a\(i)", channels: ["MONO"]))
         try engine.add(GainNode(name: "b\(i)", channels: ["MONO"]))

@@ -180,6 +180,53 @@ struct PulseTests {
         try d.waitUntil(timeout: 5) { try quantum() == 1024 }
     }
 
+    @Test("a deep pacat into the null sink nobody monitors lets the timer defer cycles, without an underrun; a paplay started meanwhile still takes 1 s ± 20 %; recording the monitor stops deferral and hears the stream")
+    func deferredCycles() throws {
+        let d = try DaemonHarness(config: nil)
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("t.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 9, freq: 440, amplitude: 8000), to: sig)
+        let wav = d.root.appendingPathComponent("tone.wav").path
+        #expect(try runCommand("/usr/bin/sox", ["-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "1", "sine", "880"], environment: d.environment).status == 0)
+        func timing() throws -> (deferring: Bool, cycles: Int64, wakeUps: Int64) {
+            let t = try d.dump()["timing"]
+            return (t?["deferring"]?.boolValue ?? false, t?["cycles"]?.intValue ?? 0, t?["wake_ups"]?.intValue ?? 0)
+        }
+        func underruns() throws -> Int {
+            let node = try d.dump()["nodes"]?.arrayValue?.first { $0["type"]?.stringValue == "pulse-playback" }
+            return Int(node?["props"]?["underrun_frames"]?.stringValue ?? "-1") ?? -1
+        }
+        let deep = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+        try d.waitUntil(timeout: 5) { try timing().deferring }
+        let t1 = try timing()
+        usleep(2_000_000)
+        let t2 = try timing()
+        #expect(t2.deferring)
+        #expect((t2.wakeUps - t1.wakeUps) * 3 <= t2.cycles - t1.cycles, "\(t2.wakeUps - t1.wakeUps) wake-ups for \(t2.cycles - t1.cycles) cycles")
+        #expect(try underruns() == 0)
+
+        let start = Date()
+        let r = try client(d, "paplay", [wav])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(elapsed > 0.8 && elapsed < 1.2, "paplay took \(elapsed) s next to a deferring stream")
+        try d.waitUntil(timeout: 5) { try timing().deferring }
+
+        let path = d.root.appendingPathComponent("monitor.raw").path
+        let rec = try Background("/usr/bin/parec", ["--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2", "--raw"],
+                                 environment: d.environment, stdout: path)
+        try d.waitUntil(timeout: 2) { try !timing().deferring }
+        usleep(1_000_000)
+        #expect(try !timing().deferring, "a reader of the monitor keeps a wake-up per tick")
+        rec.interrupt()
+        let heard = readRaw(path)
+        #expect(heard.count > 48_000 && (heard.map { abs(Int($0)) }.max() ?? 0) > 7000, "the monitor carries the stream (peak \(heard.map { abs(Int($0)) }.max() ?? 0))")
+        #expect(try underruns() == 0, "the deep stream never ran dry")
+        let deadline = Date().addingTimeInterval(15)
+        while deep.process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!deep.process.isRunning && deep.process.terminationStatus == 0)
+    }
+
     @Test("pacat --latency-msec=10 is granted at most 10 ms, the graph follows with a smaller quantum, and it plays without underruns")
     func lowLatency() throws {
         let d = try DaemonHarness(config: nil)

@@ -90,6 +90,8 @@ public final class CycleStats: Sendable {
     let missedTicks = ManagedAtomic<Int64>(0)
     let planSwaps = ManagedAtomic<Int64>(0)
     let idleSleeps = ManagedAtomic<Int64>(0)
+    /// Wake-ups that ran cycles (fewer than `cycles` while cycles are deferred).
+    let wakeUps = ManagedAtomic<Int64>(0)
     let lastProcessingNanos = ManagedAtomic<Int64>(0)
     /// The end of the audio the graph has produced: the last cycle's due time plus its period.
     /// Behind the clock while cycles are deferred; ahead by up to a period otherwise.
@@ -108,7 +110,8 @@ public final class CycleStats: Sendable {
     public var snapshot: CycleStatsSnapshot {
         CycleStatsSnapshot(cycles: cycles.load(ordering: .relaxed), xruns: xruns.load(ordering: .relaxed),
                            missedTicks: missedTicks.load(ordering: .relaxed), planSwaps: planSwaps.load(ordering: .relaxed),
-                           idleSleeps: idleSleeps.load(ordering: .relaxed),
+                           idleSleeps: idleSleeps.load(ordering: .relaxed), wakeUps: wakeUps.load(ordering: .relaxed),
+                           deferring: deferring.load(ordering: .relaxed),
                            lastProcessingNanos: lastProcessingNanos.load(ordering: .relaxed),
                            lateness: lateness.summary(), processing: processing.summary())
     }
@@ -122,6 +125,8 @@ public struct CycleStatsSnapshot: Sendable, Equatable {
     public let missedTicks: Int64
     public let planSwaps: Int64
     public let idleSleeps: Int64
+    public let wakeUps: Int64
+    public let deferring: Bool
     public let lastProcessingNanos: Int64
     public let lateness: HistogramSummary
     public let processing: HistogramSummary

@@ -37,7 +37,7 @@ public final class RealtimeCore: Sendable {
 
     /// What one pass of the loop decided.
     @usableFromInline enum Step {
-        case ran, idle, waited
+        case ran(cycles: Int), idle, waited
     }
 
     /// [rt] The RT thread's loop: switch plans at cycle boundaries, wait for the driver, run the
@@ -78,7 +78,7 @@ public final class RealtimeCore: Sendable {
                 }
             }
             switch step {
-            case .ran: cycles += 1
+            case .ran(let n): cycles += n
             case .waited: continue
             case .idle: if cycleLimit != Int.max { return cycles }
             }
@@ -168,7 +168,8 @@ public final class RealtimeCore: Sendable {
             stats.renderedThroughNanos.store(due + period, ordering: .releasing)
         }
         if end > tick.deadlineNanos { stats.bump(stats.xruns) }
-        return .ran
+        stats.bump(stats.wakeUps)
+        return .ran(cycles: max(tick.cycles, 1))
     }
 
     /// [rt]

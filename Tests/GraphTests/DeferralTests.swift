@@ -1,0 +1,158 @@
+import Atomics
+import Glibc
+import Graph
+import Nodes
+import SluiceSystem
+import Testing
+
+/// A constant source that records whether its outputs were observed, and tolerates deferred
+/// cycles when told to; it keeps the graph running.
+final class ObservedSource: AudioNode, @unchecked Sendable {
+    let value: Float
+    let deferrable: Bool
+    let observed = ManagedAtomic<Bool>(true)
+    init(name: String, value: Float, deferrable: Bool = true) {
+        self.value = value
+        self.deferrable = deferrable
+        super.init(name: name, typeName: "observed-source", inputPortNames: [], outputPortNames: ["out_MONO"])
+    }
+    override var toleratesDeferredCycles: Bool { deferrable }
+    override func wantsCycles(linkedInputCount: Int) -> Bool { true }
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        observed.store(context.outputsObserved, ordering: .relaxed)
+        context.output(0).update(repeating: value, count: context.frameCount)
+        return .ok
+    }
+    var wasObserved: Bool { observed.load(ordering: .relaxed) }
+}
+
+/// Records, per cycle, when it was due and when it actually ran (preallocated; RT-safe).
+final class CycleClockNode: AudioNode, @unchecked Sendable {
+    let capacity = 4096
+    let due: UnsafeMutablePointer<Int64>
+    let ran: UnsafeMutablePointer<Int64>
+    let count = ManagedAtomic<Int>(0)
+    init(name: String) {
+        due = .allocate(capacity: capacity)
+        ran = .allocate(capacity: capacity)
+        super.init(name: name, typeName: "cycle-clock", inputPortNames: [], outputPortNames: [])
+    }
+    deinit { due.deallocate(); ran.deallocate() }
+    override var toleratesDeferredCycles: Bool { true }
+    override func wantsCycles(linkedInputCount: Int) -> Bool { true }
+    override func process(_ context: ProcessContext) -> ProcessStatus {
+        let n = count.load(ordering: .relaxed)
+        if n < capacity {
+            due[n] = context.cycleNanos
+            ran[n] = monotonicNanos()
+            count.store(n + 1, ordering: .releasing)
+        }
+        return .ok
+    }
+    var recorded: [(due: Int64, ran: Int64)] {
+        (0..<count.load(ordering: .acquiring)).map { (due[$0], ran[$0]) }
+    }
+}
+
+@Suite("unobserved outputs and deferred cycles", .serialized)
+struct DeferralTests {
+    let monoFormat = GraphFormat(sampleRate: 48_000, quantum: 64, channelNames: ["MONO"])
+
+    @Test("what feeds a null sink nobody monitors is unobserved and not mixed; a reader of the monitor makes it observed and hears the sum")
+    func nullSinkWithoutMonitorIsUnobserved() throws {
+        let e = try Engine(format: monoFormat, driver: FreewheelDriver())
+        let a = ObservedSource(name: "a", value: 0.25), b = ObservedSource(name: "b", value: 0.5)
+        let direct = ObservedSource(name: "direct", value: 1)
+        try e.add(a)
+        try e.add(b)
+        try e.add(direct)
+        try e.add(NullSinkNode(name: "null", channels: ["MONO"]))
+        let heard = ProbeNode(name: "heard", capacity: 64 * 8, wantsCycles: false)
+        let monitor = ProbeNode(name: "monitor", capacity: 64 * 8, wantsCycles: false)
+        try e.add(heard)
+        try e.add(monitor)
+        try e.link(node: "a", to: "null")
+        try e.link(node: "b", to: "null")
+        try e.link(node: "direct", to: "heard")
+        #expect(e.runCycles(1) == 1)
+        #expect(!a.wasObserved && !b.wasObserved)
+        #expect(direct.wasObserved, "a probe uses its input")
+        try e.link(node: "null", to: "monitor")
+        #expect(e.runCycles(2) == 2)
+        #expect(a.wasObserved && b.wasObserved)
+        // The probe reads its input every cycle: silence before the link, then the sum.
+        #expect(monitor.recorded.count == 192 && monitor.recorded[64...].allSatisfy { $0 == 0.75 }, "\(monitor.recorded.suffix(4))")
+        try e.unlink(node: "null", to: "monitor")
+        #expect(e.runCycles(1) == 1)
+        #expect(!a.wasObserved && !b.wasObserved)
+        #expect(monitor.recorded.count == 256 && monitor.recorded[192...].allSatisfy { $0 == 0 }, "an unlinked monitor receives nothing")
+    }
+
+    /// Waits until `stats.wakeUps` moves past `count` (or 2 s).
+    private func waitForWakeUp(_ e: Engine, after count: Int64) {
+        let start = monotonicNanos()
+        while e.core.stats.snapshot.wakeUps <= count && monotonicNanos() - start < 2_000_000_000 { usleep(200) }
+    }
+
+    @Test("a timer-driven graph that tolerates deferral wakes once per k ticks, runs every tick on the grid and never before it is due, catches up on demand, and goes back to a wake-up per tick")
+    func timerDefersCycles() throws {
+        // 1,024 frames at 48 kHz: a 21.3 ms period; k = 8: a wake-up every 171 ms.
+        let format = GraphFormat(sampleRate: 48_000, quantum: 1024, channelNames: ["MONO"])
+        let e = try Engine(format: format, driver: try TimerDriver())
+        e.maximumCyclesPerWake = 8
+        let clock = CycleClockNode(name: "clock")
+        try e.add(clock)
+        try e.start(realtimePriority: 0)
+        defer { e.stop() }
+        e.setCyclesPerWake(8)
+        usleep(1_200_000)
+        let s1 = e.core.stats.snapshot
+        #expect(s1.deferring)
+        #expect(s1.cycles >= 40, "1.2 s at 21.3 ms: about 56 ticks (\(s1.cycles))")
+        #expect(s1.wakeUps * 4 <= s1.cycles, "\(s1.wakeUps) wake-ups for \(s1.cycles) cycles")
+        let period = e.periodNanos
+        let r = clock.recorded
+        for i in 1..<r.count where s1.missedTicks == 0 {
+            #expect(r[i].due - r[i - 1].due == period, "cycle \(i) is not one period after the one before")
+        }
+        #expect(r.allSatisfy { $0.ran >= $0.due }, "no cycle runs before it is due")
+
+        // Just after a wake-up the graph has rendered one tick ahead; two ticks later it lags.
+        waitForWakeUp(e, after: e.core.stats.snapshot.wakeUps)
+        usleep(UInt32(period / 1000 * 2 + 2000))
+        let now = monotonicNanos()
+        #expect(e.renderedThroughNanos <= now, "deferred: behind the clock between wake-ups")
+        e.catchUp()
+        let caught = e.renderedThroughNanos
+        #expect(caught > now, "caught up to the clock")
+        #expect(caught <= monotonicNanos() + period, "and not beyond the tick due now")
+
+        // Back to a wake-up per tick.
+        e.setCyclesPerWake(1)
+        usleep(100_000)
+        let s2 = e.core.stats.snapshot
+        usleep(500_000)
+        let s3 = e.core.stats.snapshot
+        #expect(!s3.deferring)
+        #expect(s3.wakeUps - s2.wakeUps >= s3.cycles - s2.cycles - 1, "one wake-up per cycle again")
+    }
+
+    @Test("a node that does not tolerate deferral keeps a wake-up per tick whatever is asked")
+    func intolerantNodeKeepsEveryTick() throws {
+        let format = GraphFormat(sampleRate: 48_000, quantum: 1024, channelNames: ["MONO"])
+        let e = try Engine(format: format, driver: try TimerDriver())
+        e.maximumCyclesPerWake = 8
+        try e.add(CycleClockNode(name: "clock"))
+        try e.add(ObservedSource(name: "live", value: 1, deferrable: false))
+        try e.start(realtimePriority: 0)
+        defer { e.stop() }
+        e.setCyclesPerWake(8)
+        usleep(100_000)
+        let s1 = e.core.stats.snapshot
+        usleep(500_000)
+        let s2 = e.core.stats.snapshot
+        #expect(!s2.deferring)
+        #expect(s2.cycles - s1.cycles >= 15, "about 23 ticks in 0.5 s")
+        #expect(s2.wakeUps - s1.wakeUps >= s2.cycles - s1.cycles - 1)
+    }
+}
