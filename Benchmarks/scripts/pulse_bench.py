@@ -98,9 +98,15 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def streams_cpu(server, n, latency=None, path=None):
+def streams_cpu(server, n, latency=None, path=None, monitored=False):
     args = ["pacat", "--format=s16le", "--rate=48000", "--channels=2", "--raw"] + ([f"--latency-msec={latency}"] if latency else []) + [path]
     clients = []
+    if monitored:
+        # Somebody records the sink's monitor (parec's default buffers): every server must then
+        # mix the streams for real; Sluice no longer defers cycles nor skips unobserved output.
+        clients.append(subprocess.Popen(["parec", "--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2", "--raw"],
+                                        env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
     for _ in range(n):
         clients.append(subprocess.Popen(args, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(0.02)   # PulseAudio's listen backlog is 5
@@ -108,7 +114,7 @@ def streams_cpu(server, n, latency=None, path=None):
     c0, t0 = server.cpu_ns(), time.perf_counter()
     time.sleep(WINDOW)
     c1, t1 = server.cpu_ns(), time.perf_counter()
-    alive = sum(1 for c in clients if c.poll() is None)
+    alive = sum(1 for c in clients if c.poll() is None) - (1 if monitored else 0)
     for c in clients:
         c.kill()
         c.wait()
@@ -158,6 +164,7 @@ def main():
             r.update(pactl_info_cost(s))
             r["streams"] = [streams_cpu(s, n, path=path) for n in (1, 8, 32, 64)]
             r["streams_latency10"] = streams_cpu(s, 8, latency=10, path=path)
+            r["streams_monitored"] = [streams_cpu(s, n, path=path, monitored=True) for n in (1, 32)]
             r["method"] = {"settle_s": SETTLE, "window_s": WINDOW}
             results[kind] = r
         finally:
@@ -175,6 +182,8 @@ def main():
     for i, n in enumerate((1, 8, 32, 64)):
         row(f"CPU % per stream, N={n} (alive)", lambda r, i=i: f'{r["streams"][i]["cpu_percent_per_stream"]} ({r["streams"][i]["alive"]})')
     row("CPU % per stream, N=8, --latency-msec=10", lambda r: r["streams_latency10"]["cpu_percent_per_stream"])
+    for i, n in enumerate((1, 32)):
+        row(f"CPU % per stream, N={n}, monitor recorded by parec", lambda r, i=i: f'{r["streams_monitored"][i]["cpu_percent_per_stream"]} ({r["streams_monitored"][i]["alive"]})')
     row("server CPU per `pactl info` (ms)", lambda r: r["server_cpu_ms_per_pactl_info"])
     row("`pactl info` wall time, median (ms)", lambda r: r["pactl_info_wall_ms_median"])
     row("PSS idle (kB)", lambda r: r["pss_kb_idle"])

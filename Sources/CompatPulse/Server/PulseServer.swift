@@ -176,10 +176,12 @@ public final class PulseServer {
     /// effect depends on where playback is (start, cork, flush, seek, drain) first have the
     /// deferred ticks run (`Engine.catchUp`). A stream asks for more when its queue is down to
     /// tlength − threshold ("spare"); the request leaves at the end of the batch in which that
-    /// happens, up to k − 1 ticks later, and the client must still have `answerNanos` to send
-    /// the data before the next batch reaches the end of its queue. A stream waiting for STARTED
-    /// or a drain keeps a wake-up per tick, so those events come on time.
-    static let answerNanos: Int64 = 250_000_000
+    /// happens, up to k − 1 ticks later. The client then has until the next batch, k ticks, to
+    /// send the data; only a catch-up in between (another client's command) runs ticks sooner,
+    /// and the queue left after the batch, at worst spare − (k − 1) ticks, must still give it
+    /// `answerNanos`. (Missing it costs an underrun on a sink nobody hears.) A stream waiting for
+    /// STARTED or a drain keeps a wake-up per tick, so those events come on time.
+    static let answerNanos: Int64 = 100_000_000
 
     func updateDeferral() {
         let q = Int64(engine.quantum)

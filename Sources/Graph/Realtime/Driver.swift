@@ -72,6 +72,8 @@ public final class TimerDriver: Driver, @unchecked Sendable {
     private var periodNanos: Int64 = 1
     private var servedTicks: Int64 = 0
     private var wakeEvery: Int64 = 1
+    /// The tick the timer was armed for first; it then fires every `wakeEvery` ticks.
+    private var armedTick: Int64 = 0
 
     public init(priority: Int = 10) throws(Errno) {
         timer = try TimerFD()
@@ -99,13 +101,11 @@ public final class TimerDriver: Driver, @unchecked Sendable {
         arm()
     }
 
-    /// [rt] Every tick of the grid from the next unserved one; or once, at the k-th from it.
+    /// [rt] Every k-th tick of the grid, from the k-th unserved one (k = 1: every tick from the
+    /// next unserved one).
     private func arm() {
-        if wakeEvery == 1 {
-            timer.arm(firstNanos: startNanos + servedTicks * periodNanos, periodNanos: periodNanos)
-        } else {
-            timer.arm(firstNanos: startNanos + (servedTicks + wakeEvery - 1) * periodNanos, periodNanos: 0)
-        }
+        armedTick = servedTicks + wakeEvery - 1
+        timer.arm(firstNanos: startNanos + armedTick * periodNanos, periodNanos: wakeEvery * periodNanos)
     }
 
     public override func takeTick(nowNanos: Int64) -> DriverTick? {
@@ -124,7 +124,9 @@ public final class TimerDriver: Driver, @unchecked Sendable {
             servedTicks += due - run          // more than 2k due: the oldest are missed
             first = servedTicks
             servedTicks += run
-            arm()
+            // Re-armed only when the next k-th tick is off the timer's schedule (after a
+            // catch-up or a late wake-up): no timer syscall per wake-up otherwise.
+            if (servedTicks + wakeEvery - 1 - armedTick) % wakeEvery != 0 { arm() }
         }
         return DriverTick(dueNanos: startNanos + first * periodNanos, deadlineNanos: startNanos + servedTicks * periodNanos,
                           missedTicks: Int(due - run), cycles: Int(run))
