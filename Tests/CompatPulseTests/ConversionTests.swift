@@ -78,6 +78,36 @@ struct ConversionTests {
         #expect(encode(.u8, [1.5]) == [0xFF])
     }
 
+    @Test("a NaN or infinity from a float client encodes as silence or full scale in every integer format, never a trap",
+          arguments: [PCMEncoding.u8, .alaw, .ulaw, .s16le, .s16be, .s24le, .s24be, .s24_32le, .s24_32be, .s32le, .s32be])
+    func nanIsSilence(_ encoding: PCMEncoding) {
+        let silence = encode(encoding, [0])
+        #expect(encode(encoding, [.nan]) == silence)
+        #expect(encode(encoding, [.infinity]) == encode(encoding, [1]))
+        #expect(encode(encoding, [-.infinity]) == encode(encoding, [-1]))
+    }
+
+    @Test("a float client's NaN decodes to silence and its infinities to a bounded level, so one client cannot poison a mix")
+    func floatInputIsSanitised() {
+        for e in [PCMEncoding.float32le, .float32be] {
+            let bytes = encode(e, [.nan, .infinity, -.infinity, 0.5])
+            let back = decode(e, bytes)
+            #expect(back[0] == 0 && back[1] == 64 && back[2] == -64 && back[3] == 0.5, "\(e): \(back)")
+        }
+    }
+
+    @Test("s16 rounds half away from zero, exactly at the halfway points, on the fast path as on the general one")
+    func s16Rounding() {
+        let halves: [Float] = [0.5 / 32768, -0.5 / 32768, 1.5 / 32768, -1.5 / 32768, 0.49999997 / 32768, 32766.5 / 32768]
+        let le = encode(.s16le, halves), be = encode(.s16be, halves)
+        let expected: [Int16] = [1, -1, 2, -2, 0, 32767]
+        for (i, v) in expected.enumerated() {
+            let u = UInt16(bitPattern: v)
+            #expect(le[2 * i] == UInt8(u & 0xFF) && le[2 * i + 1] == UInt8(u >> 8), "s16le of \(halves[i] * 32768)")
+            #expect(be[2 * i] == UInt8(u >> 8) && be[2 * i + 1] == UInt8(u & 0xFF), "s16be of \(halves[i] * 32768)")
+        }
+    }
+
     @Test("mono spreads to both stereo channels; stereo to mono averages")
     func remix() {
         let up = ChannelRemix(from: [0], to: [1, 2])

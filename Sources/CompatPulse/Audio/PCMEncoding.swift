@@ -62,7 +62,10 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
             let big = self == .float32be
             for i in 0..<count {
                 let raw = base.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
-                out[i] = Float(bitPattern: big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
+                let x = Float(bitPattern: big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
+                // A NaN would poison the whole mix (every stream on the sink, the monitor):
+                // it becomes silence; infinities and absurd levels are bounded.
+                out[i] = x.isNaN ? 0 : min(max(x, -Self.floatLimit), Self.floatLimit)
             }
         case .s32le, .s32be:
             guard let base = bytes.baseAddress else { return }
@@ -90,10 +93,33 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
 
     /// Encodes `count` floats into this encoding, clamping to the representable range and
     /// rounding to nearest; appends to `out`.
+    /// The largest magnitude a float client's sample keeps (64: 36 dB of headroom over full
+    /// scale, far beyond any legitimate signal, and finite).
+    static let floatLimit: Float = 64
+
     public func encode(_ samples: UnsafePointer<Float>, count: Int, appendingTo out: inout [UInt8]) {
         out.reserveCapacity(out.count + count * bytesPerSample)
         @inline(__always) func scaled(_ x: Float, _ scale: Double, _ lo: Double, _ hi: Double) -> Int64 {
-            Int64(min(max((Double(x) * scale).rounded(), lo), hi))
+            let v = (Double(x) * scale).rounded()
+            return v.isNaN ? 0 : Int64(min(max(v, lo), hi))    // a client's NaN becomes silence, not a trap
+        }
+        if self == .s16le && 1.littleEndian == 1 {
+            // The common case (parec, the monitor): one pass the optimiser vectorises. Same
+            // rounding as `scaled` (half away from zero: exact in Double for every Float).
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: count * 2))
+            out.withUnsafeMutableBytes { raw in
+                let dst = (raw.baseAddress! + start).assumingMemoryBound(to: Int16.self)
+                for i in 0..<count {
+                    let y = Double(samples[i]) * 32768
+                    var c = y + (y < 0 ? -0.5 : 0.5)          // then truncated by the conversion
+                    c = c > 32767 ? 32767 : c
+                    c = c < -32768 ? -32768 : c
+                    c = c == c ? c : 0                       // NaN
+                    dst[i] = Int16(Int32(c))
+                }
+            }
+            return
         }
         switch self {
         case .u8:

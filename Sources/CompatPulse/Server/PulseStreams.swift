@@ -302,6 +302,13 @@ final class RecordStream {
         guard available > 0 else { return }
         if scratch.count < available * channels { scratch = [Float](repeating: 0, count: available * channels) }
         let got = scratch.withUnsafeMutableBufferPointer { node.ring.read(into: $0.baseAddress!, count: available * channels) } / channels
+        if remix.isIdentity && resampler == nil {
+            // The graph's layout and rate: encoded straight from the scratch buffer, no copies.
+            let before = pending.count
+            scratch.withUnsafeBufferPointer { format.encoding.encode($0.baseAddress!, count: got * channels, appendingTo: &pending) }
+            producedBytes += Int64(pending.count - before)
+            return
+        }
         var client = remix.apply(Array(scratch[0..<(got * channels)]), frames: got)
         if let resampler {
             var out: [Float] = []
