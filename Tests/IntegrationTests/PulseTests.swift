@@ -227,6 +227,24 @@ struct PulseTests {
         #expect(!deep.process.isRunning && deep.process.terminationStatus == 0)
     }
 
+    @Test("[graph] max_cycles_per_wakeup = 1 keeps a wake-up per tick under the same deep pacat")
+    func deferralOff() throws {
+        let d = try DaemonHarness(config: "[graph]\nmax_cycles_per_wakeup = 1\n[[node]]\ntype = \"null-sink\"\nname = \"null\"\n")
+        defer { d.stop() }
+        let sig = d.root.appendingPathComponent("t.raw").path
+        try writeRaw(stereoSine(frames: 48_000 * 4, freq: 440, amplitude: 8000), to: sig)
+        let deep = try Background("/usr/bin/pacat", ["--format=s16le", "--rate=48000", "--channels=2", "--raw", sig], environment: d.environment)
+        defer { deep.interrupt() }
+        usleep(1_000_000)
+        let t1 = try d.dump()["timing"]
+        usleep(1_500_000)
+        let t2 = try d.dump()["timing"]
+        #expect(t2?["deferring"]?.boolValue == false)
+        let cycles = (t2?["cycles"]?.intValue ?? 0) - (t1?["cycles"]?.intValue ?? 0)
+        let wakeUps = (t2?["wake_ups"]?.intValue ?? 0) - (t1?["wake_ups"]?.intValue ?? 0)
+        #expect(cycles >= 5 && wakeUps >= cycles - 1, "\(wakeUps) wake-ups for \(cycles) cycles")
+    }
+
     @Test("pacat --latency-msec=10 is granted at most 10 ms, the graph follows with a smaller quantum, and it plays without underruns")
     func lowLatency() throws {
         let d = try DaemonHarness(config: nil)
