@@ -180,12 +180,12 @@ struct PulseTests {
         try d.waitUntil(timeout: 5) { try quantum() == 1024 }
     }
 
-    @Test("a deep pacat into the null sink nobody monitors lets the timer defer cycles, without an underrun; a paplay started meanwhile still takes 1 s ± 20 %; recording the monitor stops deferral and hears the stream")
+    @Test("a deep pacat into the null sink nobody monitors lets the timer defer cycles, without an underrun; a paplay started meanwhile still takes 1 s ± 20 %; parec's 2 s fragments keep deferral and hear the stream; a low-latency recorder stops it")
     func deferredCycles() throws {
         let d = try DaemonHarness(config: nil)
         defer { d.stop() }
         let sig = d.root.appendingPathComponent("t.raw").path
-        try writeRaw(stereoSine(frames: 48_000 * 9, freq: 440, amplitude: 8000), to: sig)
+        try writeRaw(stereoSine(frames: 48_000 * 15, freq: 440, amplitude: 8000), to: sig)
         let wav = d.root.appendingPathComponent("tone.wav").path
         #expect(try runCommand("/usr/bin/sox", ["-n", "-r", "48000", "-c", "2", "-b", "16", wav, "synth", "1", "sine", "880"], environment: d.environment).status == 0)
         func timing() throws -> (deferring: Bool, cycles: Int64, wakeUps: Int64) {
@@ -212,17 +212,29 @@ struct PulseTests {
         #expect(elapsed > 0.8 && elapsed < 1.2, "paplay took \(elapsed) s next to a deferring stream")
         try d.waitUntil(timeout: 5) { try timing().deferring }
 
+        func peak(_ samples: [Int16]) -> Int { samples.map { abs(Int($0)) }.max() ?? 0 }
+        // parec's defaults: 2 s fragments, so the data may come a batch late; deferral stays.
+        let deepPath = d.root.appendingPathComponent("monitor-deep.raw").path
+        let deepRec = try Background("/usr/bin/parec", ["--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2", "--raw"],
+                                     environment: d.environment, stdout: deepPath)
+        try d.waitUntil(timeout: 5) { readRaw(deepPath).count >= 48_000 * 2 }
+        #expect(try timing().deferring, "a recorder taking 2 s fragments keeps deferral")
+        deepRec.interrupt()
+        let deepHeard = readRaw(deepPath)
+        #expect(peak(deepHeard) > 7000, "the monitor carries the stream (peak \(peak(deepHeard)))")
+        // A recorder that wants its data within 100 ms turns deferral off.
         let path = d.root.appendingPathComponent("monitor.raw").path
-        let rec = try Background("/usr/bin/parec", ["--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2", "--raw"],
+        let rec = try Background("/usr/bin/parec", ["--device=@DEFAULT_MONITOR@", "--format=s16le", "--rate=48000", "--channels=2", "--raw",
+                                                   "--latency-msec=100"],
                                  environment: d.environment, stdout: path)
         try d.waitUntil(timeout: 2) { try !timing().deferring }
         usleep(1_000_000)
-        #expect(try !timing().deferring, "a reader of the monitor keeps a wake-up per tick")
+        #expect(try !timing().deferring, "a low-latency reader of the monitor keeps a wake-up per tick")
         rec.interrupt()
         let heard = readRaw(path)
-        #expect(heard.count > 48_000 && (heard.map { abs(Int($0)) }.max() ?? 0) > 7000, "the monitor carries the stream (peak \(heard.map { abs(Int($0)) }.max() ?? 0))")
+        #expect(heard.count > 48_000 && peak(heard) > 7000, "the monitor carries the stream (peak \(peak(heard)))")
         #expect(try underruns() == 0, "the deep stream never ran dry")
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(20)
         while deep.process.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!deep.process.isRunning && deep.process.terminationStatus == 0)
     }

@@ -149,7 +149,8 @@ extension PulseConnection {
         let index = server.nextStreamIndex
         server.nextStreamIndex += 1
         let node = RecordStreamNode(name: "pulse-rec-\(index)", channels: source.channelNames,
-                                    ringFrames: max(fragFrames * 4, graph.sampleRate) + graph.quantum * 4, progress: server.progress)
+                                    ringFrames: max(fragFrames * 4, graph.sampleRate) + graph.quantum * 4, progress: server.progress,
+                                    deferrable: !adjustLatency && !earlyRequests && fragFrames >= graph.sampleRate / 2)
         node.corked.store(corked, ordering: .relaxed)
         node.signalEveryFrames.store(min(fragFrames, graph.sampleRate / 2), ordering: .relaxed)
         let channel = nextChannel

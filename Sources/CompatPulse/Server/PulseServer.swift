@@ -186,6 +186,12 @@ public final class PulseServer {
     func updateDeferral() {
         let q = Int64(engine.quantum)
         var k = Int64(engine.maximumCyclesPerWake)
+        // A recorder with large fragments (parec's 2 s) gets its data up to a batch late: at
+        // least two batches per fragment. Any other recorder keeps a wake-up per tick.
+        for s in recordStreams where !s.node.corked.load(ordering: .relaxed) {
+            let fragFrames = Int64(s.metrics.fragmentSize) * Int64(engine.format.sampleRate) / Int64(s.format.bytesPerSecond)
+            k = s.node.deferrable ? min(k, fragFrames / 2 / q) : 1
+        }
         for s in playbackStreams where s.node.started.load(ordering: .relaxed) && !s.node.corked.load(ordering: .relaxed) {
             if !s.sentStarted || !s.pendingDrains.isEmpty { k = 1; break }
             let spare = (Int64(s.metrics.targetLength) - s.requestThreshold) * Int64(s.graphRate) / Int64(s.format.bytesPerSecond)

@@ -20,7 +20,12 @@ public final class RecordStreamNode: AudioNode, @unchecked Sendable {
     var scratch: UnsafeMutablePointer<Float>?
     var lastSignalFrames = 0
 
-    public init(name: String, channels: [String], ringFrames: Int, progress: EventFD) {
+    /// The client takes its data in large fragments (parec's default 2 s): receiving it up to a
+    /// batch of deferred cycles late changes nothing it can see. Fixed at creation.
+    let deferrable: Bool
+
+    public init(name: String, channels: [String], ringFrames: Int, progress: EventFD, deferrable: Bool = false) {
+        self.deferrable = deferrable
         channelCount = channels.count
         ring = SampleRing(capacity: ringFrames * channels.count)
         volume = StreamVolume(channels: channels.count)
@@ -38,6 +43,7 @@ public final class RecordStreamNode: AudioNode, @unchecked Sendable {
     public override func process(_ context: ProcessContext) -> ProcessStatus { capture(context) }
     /// [rt] A recording stream keeps the driver running.
     public override func wantsCycles(linkedInputCount: Int) -> Bool { !corked.load(ordering: .relaxed) }
+    public override var toleratesDeferredCycles: Bool { deferrable }
 
     public override var properties: [(String, String)] {
         [("protocol", "pulse"), ("captured_frames", String(framesCaptured.load(ordering: .relaxed))),
