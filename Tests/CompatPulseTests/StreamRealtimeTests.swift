@@ -11,6 +11,12 @@ import TestSupport
 /// stream and a record stream run 10,000 cycles on an RT thread while this thread does what the
 /// pulse connection does meanwhile — writes audio, rewinds it for seeks and flushes, changes
 /// volumes (ramps), reads what was recorded — and the RT thread allocates nothing.
+/// What the connection does for two playback streams: tops up a float queue and an s16 one.
+private func feed(_ play: PlaybackStreamNode, float block: [Float], _ play2: PlaybackStreamNode, s16 raw: [Int16]) {
+    _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
+    _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
+}
+
 @Suite("pulse streams on the realtime thread")
 struct StreamRealtimeTests {
     @Test("two playback streams (float and s16 queues) mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
@@ -44,8 +50,7 @@ struct StreamRealtimeTests {
         var i = 0, rewound = 0
         var monitorHeard = false
         let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 10_000) {
-            _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
-            _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
+            feed(play, float: block, play2, s16: raw)
             if i % 4 == 1 {
                 // A seek: take back what the RT thread has not reached, overwrite half, restore.
                 let top = play.ring.writePosition
@@ -94,8 +99,7 @@ struct StreamRealtimeTests {
         let before = engine.core.stats.snapshot
         var i = 0
         let run = try realtimeAllocations(core: engine.core, warmUp: 16, cycles: 3_000) {
-            _ = block.withUnsafeBufferPointer { play.ring.write($0.baseAddress!, count: min(play.ring.writableCount, $0.count)) }
-            _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
+            feed(play, float: block, play2, s16: raw)
             if i % 8 == 5 { engine.core.wake.signal() }      // a catch-up: the ticks due so far, now
             progress.drain()
             engine.reclaim()
