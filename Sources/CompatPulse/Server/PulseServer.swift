@@ -184,18 +184,18 @@ public final class PulseServer {
     static let answerNanos: Int64 = 100_000_000
 
     func updateDeferral() {
-        let q = Int64(engine.quantum)
+        let q = Int64(engine.quantum), rate = Int64(engine.format.sampleRate)
+        let answer = Self.answerNanos * rate / 1_000_000_000
         var k = Int64(engine.maximumCyclesPerWake)
         // A recorder with large fragments (parec's 2 s) gets its data up to a batch late: at
         // least two batches per fragment. Any other recorder keeps a wake-up per tick.
         for s in recordStreams where !s.node.corked.load(ordering: .relaxed) {
-            let fragFrames = Int64(s.metrics.fragmentSize) * Int64(engine.format.sampleRate) / Int64(s.format.bytesPerSecond)
+            let fragFrames = Int64(s.metrics.fragmentSize) * rate / Int64(s.format.bytesPerSecond)
             k = s.node.deferrable ? min(k, fragFrames / 2 / q) : 1
         }
         for s in playbackStreams where s.node.started.load(ordering: .relaxed) && !s.node.corked.load(ordering: .relaxed) {
             if !s.sentStarted || !s.pendingDrains.isEmpty { k = 1; break }
-            let spare = (Int64(s.metrics.targetLength) - s.requestThreshold) * Int64(s.graphRate) / Int64(s.format.bytesPerSecond)
-            let answer = Self.answerNanos * Int64(s.graphRate) / 1_000_000_000
+            let spare = (Int64(s.metrics.targetLength) - s.requestThreshold) * rate / Int64(s.format.bytesPerSecond)
             k = min(k, (spare - answer) / q + 1)
         }
         engine.setCyclesPerWake(Int(max(k, 1)))

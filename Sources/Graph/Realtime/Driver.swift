@@ -63,8 +63,9 @@ open class Driver: @unchecked Sendable {
 /// drifts; a late wake-up is measured against the grid, and skipped ticks are counted.
 ///
 /// With `setCyclesPerWake(k)`, k > 1, the timer fires once per k ticks of the same grid (a
-/// one-shot re-armed at each wake-up) and each wake-up hands over the k ticks due since — a
-/// timer-driven sink with deep-buffered streams then wakes the CPU k times less often.
+/// periodic timer of k periods, re-armed only when a wake-up leaves that schedule) and each
+/// wake-up hands over the k ticks due since — a timer-driven sink with deep-buffered streams
+/// then wakes the CPU k times less often.
 public final class TimerDriver: Driver, @unchecked Sendable {
     private let timer: TimerFD
     // RT-only state.
@@ -115,19 +116,14 @@ public final class TimerDriver: Driver, @unchecked Sendable {
         guard due > 0 else { return nil }
         // Deferred ticks are late by design: up to 2k of them run (a wake-up late by less than k
         // periods loses nothing); beyond that the oldest are missed, as one late tick is at k = 1.
+        // At k = 1 the oldest unserved tick runs and later ones are missed (as the timer always
+        // did); at k > 1 the newest `run` do.
         let run = wakeEvery == 1 ? 1 : min(due, 2 * wakeEvery)
-        let first: Int64
-        if wakeEvery == 1 {
-            first = servedTicks               // the oldest unserved tick runs; later ones are missed
-            servedTicks += due
-        } else {
-            servedTicks += due - run          // more than 2k due: the oldest are missed
-            first = servedTicks
-            servedTicks += run
-            // Re-armed only when the next k-th tick is off the timer's schedule (after a
-            // catch-up or a late wake-up): no timer syscall per wake-up otherwise.
-            if (servedTicks + wakeEvery - 1 - armedTick) % wakeEvery != 0 { arm() }
-        }
+        let first = wakeEvery == 1 ? servedTicks : servedTicks + due - run
+        servedTicks += due
+        // Re-armed only when the next k-th tick is off the timer's schedule (after a catch-up
+        // or a late wake-up): no timer syscall per wake-up otherwise. Never at k = 1.
+        if (servedTicks + wakeEvery - 1 - armedTick) % wakeEvery != 0 { arm() }
         return DriverTick(dueNanos: startNanos + first * periodNanos, deadlineNanos: startNanos + servedTicks * periodNanos,
                           missedTicks: Int(due - run), cycles: Int(run))
     }
