@@ -31,13 +31,6 @@ int sluice_thread_create(unsigned long *tid, void *(*entry)(void *), void *arg, 
 
 int sluice_thread_join(unsigned long tid) { return pthread_join((pthread_t)tid, NULL); }
 
-int sluice_current_thread_policy(int *priority) {
-    int policy = 0; struct sched_param sp; memset(&sp, 0, sizeof sp);
-    pthread_getschedparam(pthread_self(), &policy, &sp);
-    *priority = sp.sched_priority;
-    return policy;
-}
-
 int sluice_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
 
 int64_t sluice_monotonic_nanos(void) {
@@ -46,3 +39,16 @@ int64_t sluice_monotonic_nanos(void) {
 }
 int sluice_sched_fifo(void) { return SCHED_FIFO; }
 int sluice_sched_other(void) { return SCHED_OTHER; }
+int sluice_sched_batch(void) { return SCHED_BATCH; }
+
+int sluice_thread_set_policy(unsigned long tid, int policy, int priority) {
+    struct sched_param sp; memset(&sp, 0, sizeof sp); sp.sched_priority = priority;
+    return pthread_setschedparam(tid ? (pthread_t)tid : pthread_self(), policy, &sp);
+}
+
+int sluice_thread_policy(unsigned long tid, int *priority) {
+    int policy = 0; struct sched_param sp; memset(&sp, 0, sizeof sp);
+    if (pthread_getschedparam(tid ? (pthread_t)tid : pthread_self(), &policy, &sp) != 0) return -1;
+    *priority = sp.sched_priority;
+    return policy;
+}

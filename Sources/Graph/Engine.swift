@@ -39,6 +39,8 @@ public struct EngineSnapshot: Sendable {
     public let pools: [PoolInfo]
     public let driver: DriverSnapshot
     public let policy: SchedulingPolicy
+    /// True while the control thread runs the deferred cycles (`Engine.hosting`).
+    public let hosting: Bool
     public let requestedPriority: Int32
     public let isRunning: Bool
     public let planGeneration: Int
@@ -57,6 +59,23 @@ public final class Engine {
     /// The most cycles a client of the engine (the pulse server) may ask to run per wake-up
     /// (`setCyclesPerWake`); 1 keeps a wake-up per tick.
     public var maximumCyclesPerWake = 1
+    /// Lets the control thread run deferred cycles itself (the daemon sets it): see `hosting`.
+    public var hostsDeferredCycles = false
+    /// True while the control thread (the one calling the engine) runs the cycles of a deferring
+    /// plan and the RT thread is parked. Nothing is then time-critical: every node tolerates
+    /// running up to a batch late. One thread wakes per batch instead of two (the RT thread for
+    /// the batch, then the control thread for the requests the batch raised), and the control
+    /// thread runs at SCHED_BATCH meanwhile, so a client's burst of writes is read in one wake-up
+    /// rather than one per write. The RT thread gets the loop back, with the ticks due so far
+    /// already run, before a plan or a `setCyclesPerWake` that ends deferral takes effect.
+    public private(set) var hosting = false
+    /// Called with the driver's fd when hosting starts (watch it for reading and call
+    /// `serviceHostedCycles(timerFired: true)`), and with nil when it ends.
+    public var onHostingChange: ((Int32?) -> Void)?
+    /// Why hosting could not start (the RT thread did not park in time), when it last could not.
+    public private(set) var hostingRefusal: String?
+    private var planDefers = false
+    private var controlPolicy: SchedulingPolicy = .other
     public let core: RealtimeCore
     private let model = GraphModel()
     private let allocator: BufferAllocator
@@ -160,7 +179,7 @@ public final class Engine {
     /// Sets a node parameter (the node applies it at a cycle boundary, ramped where audible).
     public func set(node name: String, parameter: String, value: String) throws(GraphError) {
         try model.record(named: name).node.setParameter(parameter, to: value)
-        core.wake.signal()   // a parameter can make a node active (e.g. a file sink re-armed)
+        activityChanged()   // a parameter can make a node active (e.g. a file sink re-armed)
     }
 
     private func matchPorts(from: String, to: String) throws(GraphError) -> [(PortAddress, PortAddress)] {
@@ -205,11 +224,74 @@ public final class Engine {
 
     /// [control] Lets a timer-driven graph run up to `count` cycles per wake-up while the plan
     /// allows it (every node `toleratesDeferredCycles`): the ticks between wake-ups run late, in
-    /// one batch. Lowering it wakes the RT thread, which runs the ticks already due first.
+    /// one batch. Lowering it runs the ticks already due first (on the RT thread, woken for it,
+    /// or at once while the control thread hosts the cycles).
     public func setCyclesPerWake(_ count: Int) {
         let k = min(max(count, 1), max(maximumCyclesPerWake, 1))
+        if k == 1 { updateHosting(cyclesPerWake: k) }   // the RT thread keeps time again from here
         let old = core.cyclesPerWake.exchange(k, ordering: .relaxed)
-        if k < old { core.wake.signal() }
+        if k < old {
+            // The ticks already due run now, and the timer re-arms for the new k.
+            if hosting { _ = core.hostStep(runDue: true, timerFired: false) } else { core.wake.signal() }
+        }
+        if k > 1 { updateHosting(cyclesPerWake: k) }
+    }
+
+    /// [control] A node may have become active (a stream started or uncorked): the thread running
+    /// the cycles starts its driver if it had stopped for idle.
+    public func activityChanged() {
+        if hosting { serviceHostedCycles(timerFired: false) } else { core.wake.signal() }
+    }
+
+    /// [control, while `hosting`] The driver's fd became readable (`timerFired`), or something
+    /// changed: runs the ticks due by now when the timer fired, adopts the newest plan, and hands
+    /// the loop back to the RT thread when the plan no longer defers.
+    public func serviceHostedCycles(timerFired: Bool) {
+        guard hosting else { return }
+        if !core.hostStep(runDue: timerFired, timerFired: timerFired) { endHosting() }
+    }
+
+    /// Starts or ends hosting to match the plan and `cyclesPerWake` (`hosting`).
+    private func updateHosting(cyclesPerWake k: Int) {
+        let want = hostsDeferredCycles && isRunning && planDefers && k > 1
+        if want && !hosting { beginHosting() } else if !want && hosting { endHosting() }
+    }
+
+    private func beginHosting() {
+        core.hostRequested.store(true, ordering: .releasing)
+        core.wake.signal()
+        let asked = monotonicNanos()
+        var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
+        while !core.parked.load(ordering: .acquiring) {
+            if monotonicNanos() - asked > 50_000_000 {
+                hostingRefusal = "the RT thread did not park within 50 ms"
+                core.hostRequested.store(false, ordering: .releasing)
+                core.wake.signal()
+                return
+            }
+            nanosleep(&pause, nil)
+        }
+        // The loop state is ours from here until `endHosting` clears `hostRequested`.
+        guard let fd = core.loop.activeDriver?._withUnsafeGuaranteedRef({ $0.pollDescriptor }), fd >= 0 else {
+            core.hostRequested.store(false, ordering: .releasing)
+            core.wake.signal()
+            return
+        }
+        hosting = true
+        if controlPolicy == .other { try? SchedulingPolicy.batch.applyToCallingThread() }
+        onHostingChange?(fd)
+        serviceHostedCycles(timerFired: false)
+    }
+
+    private func endHosting() {
+        guard hosting else { return }
+        // The ticks due so far run first, on the plan they were due under.
+        _ = core.hostStep(runDue: true, timerFired: false)
+        hosting = false
+        onHostingChange?(nil)
+        core.hostRequested.store(false, ordering: .releasing)
+        core.wake.signal()
+        if controlPolicy == .other { try? SchedulingPolicy.other.applyToCallingThread() }
     }
 
     /// The end of the audio produced so far, on the monotonic clock (see `CycleStats`).
@@ -220,6 +302,7 @@ public final class Engine {
     /// stream starts, corks, flushes) then takes effect from the clock's present, as it would
     /// with a wake-up per tick. Returns at once otherwise.
     public func catchUp(timeoutNanos: Int64 = 20_000_000) {
+        if hosting { _ = core.hostStep(runDue: true, timerFired: false); return }
         guard core.stats.deferring.load(ordering: .relaxed) else { return }
         let now = monotonicNanos()
         guard renderedThroughNanos <= now else { return }
@@ -255,9 +338,15 @@ public final class Engine {
         generation += 1
         var current = format
         current.quantum = quantum
-        let plan = PlanCompiler.compile(model: model, silence: silence, driver: electedDriver, format: current, generation: generation)
+        let driver = electedDriver
+        let plan = PlanCompiler.compile(model: model, silence: silence, driver: driver, format: current, generation: generation)
+        let defers = plan.allowsDeferral && driver.supportsDeferral
+        let k = core.cyclesPerWake.load(ordering: .relaxed)
+        planDefers = defers
+        if !defers { updateHosting(cyclesPerWake: k) }   // back to the RT thread before the plan runs
         core.mailbox.publish(plan)
-        core.wake.signal()
+        if hosting { serviceHostedCycles(timerFired: false) } else { core.wake.signal() }
+        if defers { updateHosting(cyclesPerWake: k) }
     }
 
     /// [control] Frees plans the RT thread has retired. Call when `core.retiredSignal` is readable.
@@ -279,9 +368,11 @@ public final class Engine {
             throw .resourceFailure(what: "start the realtime thread", errno: error)
         }
         isRunning = true
+        controlPolicy = RealtimeThread.currentPolicy()
+        updateHosting(cyclesPerWake: core.cyclesPerWake.load(ordering: .relaxed))
     }
 
-    /// The policy the RT thread runs under.
+    /// The policy the RT thread was granted at its start.
     public var policy: SchedulingPolicy { thread.policy }
     /// Why SCHED_FIFO was refused, when it was.
     public var fifoRefusal: Errno? { thread.fifoError }
@@ -289,9 +380,10 @@ public final class Engine {
     /// Stops and joins the RT thread, then frees every plan.
     public func stop() {
         guard isRunning else { return }
+        endHosting()
+        isRunning = false
         core.requestStop()
         thread.join()
-        isRunning = false
         core.retireAll()
     }
 
@@ -326,7 +418,7 @@ public final class Engine {
             format: format, quantum: quantum, nodes: nodes, links: model.links.map { model.address(of: $0) },
             pools: allocator.poolInfos + extraPools.flatMap { $0() },
             driver: DriverSnapshot(name: d.name, kind: d.kind, priority: d.priority, candidates: drivers.map(\.name)),
-            policy: thread.policy, requestedPriority: requestedPriority, isRunning: isRunning,
+            policy: thread.policy, hosting: hosting, requestedPriority: requestedPriority, isRunning: isRunning,
             planGeneration: generation, cycles: core.stats.snapshot)
     }
 }

@@ -50,6 +50,7 @@ public final class Daemon {
         }
         engine.minimumQuantum = config.minimumQuantum
         engine.maximumCyclesPerWake = config.maximumCyclesPerWake
+        engine.hostsDeferredCycles = true
         if config.alsaAutodetect {
             addDetectedCards()
             watchForCards()
@@ -89,7 +90,7 @@ public final class Daemon {
         }
         switch engine.policy {
         case .fifo(let p): logger.info("realtime thread running at SCHED_FIFO priority \(p)")
-        case .other:
+        case .other, .batch:
             if config.realtimePriority > 0 {
                 logger.warning("realtime scheduling refused (\(engine.fifoRefusal.map { "\($0)" } ?? "unknown")); the graph runs at normal priority and may glitch under load — grant CAP_SYS_NICE or an RLIMIT_RTPRIO, or set [realtime] priority = 0 to silence this")
             }
@@ -106,6 +107,12 @@ public final class Daemon {
             try loop.register(l.fd, events: .readable) { [unowned self] _ in acceptClients() }
             try loop.register(signals.fd, events: .readable) { [unowned self] _ in handleSignal() }
             try loop.register(engine.core.retiredSignal.fd, events: .readable) { [unowned self] _ in engine.reclaim() }
+            // While cycles are deferred the control thread runs them on the driver's timer (Engine.hosting).
+            var hostedTimer: EventLoop.Token?
+            engine.onHostingChange = { [unowned self] fd in
+                if let t = hostedTimer { loop.unregister(t); hostedTimer = nil }
+                if let fd { hostedTimer = try? loop.register(fd, events: .readable) { [unowned self] _ in engine.serviceHostedCycles(timerFired: true) } }
+            }
         } catch {
             engine.stop()
             if error.rawValue == EADDRINUSE {

@@ -15,6 +15,7 @@ enum StateJSON {
         switch s.policy {
         case .fifo(let p): policyName = "SCHED_FIFO"; policyPriority = Int64(p)
         case .other: policyName = "SCHED_OTHER"; policyPriority = 0
+        case .batch: policyName = "SCHED_BATCH"; policyPriority = 0
         }
         let nodes: [JSONValue] = s.nodes.map { n in
             func ports(_ ps: [PortSnapshot]) -> JSONValue {
@@ -53,7 +54,7 @@ enum StateJSON {
                                            ("candidates", .array(s.driver.candidates.map { .string($0) }))]))),
             ("realtime", .object(JSONObject([("requested_priority", .integer(Int64(s.requestedPriority))),
                                              ("policy", .string(policyName)), ("priority", .integer(policyPriority)),
-                                             ("thread_running", .bool(s.isRunning))]))),
+                                             ("thread_running", .bool(s.isRunning)), ("hosted_by_control_thread", .bool(s.hosting))]))),
             ("timing", .object(JSONObject([("cycles", .integer(s.cycles.cycles)), ("xruns", .integer(s.cycles.xruns)),
                                            ("missed_ticks", .integer(s.cycles.missedTicks)), ("plan_swaps", .integer(s.cycles.planSwaps)),
                                            ("idle_sleeps", .integer(s.cycles.idleSleeps)),

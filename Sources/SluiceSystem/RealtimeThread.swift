@@ -1,15 +1,40 @@
 import CSluiceShim
 import Glibc
 
-/// The scheduling policy a thread ended up with.
+/// A thread's scheduling policy.
 public enum SchedulingPolicy: Sendable, Equatable, CustomStringConvertible {
     case fifo(priority: Int32)
     case other
+    /// SCHED_OTHER that does not preempt a running thread when it wakes: it runs once the
+    /// thread that woke it yields (the control thread while nothing is time-critical).
+    case batch
     public var description: String {
         switch self {
         case .fifo(let p): "SCHED_FIFO/\(p)"
         case .other: "SCHED_OTHER"
+        case .batch: "SCHED_BATCH"
         }
+    }
+
+    private var kernelValue: (policy: Int32, priority: Int32) {
+        switch self {
+        case .fifo(let p): (sluice_sched_fifo(), p)
+        case .other: (sluice_sched_other(), 0)
+        case .batch: (sluice_sched_batch(), 0)
+        }
+    }
+
+    fileprivate init(kernelPolicy: Int32, priority: Int32) {
+        if kernelPolicy == sluice_sched_fifo() { self = .fifo(priority: priority) }
+        else if kernelPolicy == sluice_sched_batch() { self = .batch }
+        else { self = .other }
+    }
+
+    /// Applies the policy to the calling thread. [any]
+    public func applyToCallingThread() throws(Errno) {
+        let (policy, priority) = kernelValue
+        let rc = sluice_thread_set_policy(0, policy, priority)
+        if rc != 0 { throw Errno(rawValue: rc) }
     }
 }
 
@@ -22,7 +47,7 @@ public final class RealtimeThread: @unchecked Sendable {
     // only by `join` on the creating thread.
     private var tid: UInt = 0
     private var started = false
-    /// What the thread got: FIFO when asked and permitted, otherwise SCHED_OTHER.
+    /// What the thread got at its start: FIFO when asked and permitted, otherwise SCHED_OTHER.
     public private(set) var policy: SchedulingPolicy = .other
     /// Why FIFO was refused (EPERM without CAP_SYS_NICE/RLIMIT_RTPRIO), if it was.
     public private(set) var fifoError: Errno?
@@ -70,7 +95,7 @@ public final class RealtimeThread: @unchecked Sendable {
     /// The calling thread's policy, read from the kernel. [any]
     public static func currentPolicy() -> SchedulingPolicy {
         var prio: Int32 = 0
-        let p = sluice_current_thread_policy(&prio)
-        return p == sluice_sched_fifo() ? .fifo(priority: prio) : .other
+        let p = sluice_thread_policy(0, &prio)
+        return SchedulingPolicy(kernelPolicy: p, priority: prio)
     }
 }

@@ -32,6 +32,8 @@ final class CycleClockNode: AudioNode, @unchecked Sendable {
     let due: UnsafeMutablePointer<Int64>
     let ran: UnsafeMutablePointer<Int64>
     let count = ManagedAtomic<Int>(0)
+    /// The thread that ran the last cycle (pthread_self).
+    let runner = ManagedAtomic<UInt>(0)
     init(name: String) {
         due = .allocate(capacity: capacity)
         ran = .allocate(capacity: capacity)
@@ -47,6 +49,7 @@ final class CycleClockNode: AudioNode, @unchecked Sendable {
             ran[n] = monotonicNanos()
             count.store(n + 1, ordering: .releasing)
         }
+        runner.store(UInt(pthread_self()), ordering: .relaxed)
         return .ok
     }
     var recorded: [(due: Int64, ran: Int64)] {
@@ -132,6 +135,66 @@ struct DeferralTests {
         let back = steadyState(e)
         #expect(!back.deferring)
         #expect(back.wakeUps >= back.cycles - 1, "one wake-up per cycle again")
+    }
+
+    @Test("the control thread can host deferred cycles: the RT thread parks, every tick still runs on the grid and never early, a catch-up runs at once, and a plan that does not defer hands the loop back without losing a tick")
+    func controlThreadHostsDeferredCycles() throws {
+        let format = GraphFormat(sampleRate: 48_000, quantum: 1024, channelNames: ["MONO"])
+        let e = try Engine(format: format, driver: try TimerDriver())
+        e.maximumCyclesPerWake = 8
+        e.hostsDeferredCycles = true
+        var hostedFD: Int32?
+        e.onHostingChange = { hostedFD = $0 }
+        let clock = CycleClockNode(name: "clock")
+        try e.add(clock)
+        let policyBefore = RealtimeThread.currentPolicy()
+        try e.start(realtimePriority: 0)
+        defer { e.stop() }
+        usleep(100_000)
+        #expect(!e.hosting && hostedFD == nil, "one tick per wake-up: the RT thread runs the cycles")
+        e.setCyclesPerWake(8)
+        #expect(e.hosting)
+        let fd = try #require(hostedFD, "the driver's fd is handed to the control loop")
+        if policyBefore == .other { #expect(RealtimeThread.currentPolicy() == .batch) }
+
+        // This thread is the control loop now: it waits on the driver's fd and runs what is due.
+        let epoll = try Epoll()
+        try epoll.add(fd, events: .readable, token: 1)
+        let events = EpollEventBuffer(capacity: 2)
+        let before = e.core.stats.snapshot
+        let t0 = monotonicNanos()
+        var timerWakes = 0
+        while monotonicNanos() - t0 < 1_200_000_000 {
+            if epoll.wait(into: events, timeoutMillis: 50) > 0 {
+                timerWakes += 1
+                e.serviceHostedCycles(timerFired: true)
+            }
+        }
+        let hosted = e.core.stats.snapshot
+        #expect(hosted.cycles - before.cycles >= 40, "1.2 s at 21.3 ms: about 56 ticks (\(hosted.cycles - before.cycles))")
+        #expect(timerWakes * 4 <= Int(hosted.cycles - before.cycles), "\(timerWakes) timer wake-ups for \(hosted.cycles - before.cycles) cycles")
+        #expect(clock.runner.load(ordering: .relaxed) == UInt(pthread_self()), "the cycles ran on this thread")
+
+        // A catch-up runs the ticks due at once, on this thread.
+        let now = monotonicNanos()
+        e.catchUp()
+        #expect(e.renderedThroughNanos > now, "caught up to the clock")
+        #expect(e.renderedThroughNanos <= monotonicNanos() + e.periodNanos, "and not beyond the tick due now")
+
+        // A node that does not tolerate deferral: the RT thread has the loop back before its plan runs.
+        try e.add(ObservedSource(name: "live", value: 1, deferrable: false))
+        #expect(!e.hosting && hostedFD == nil)
+        #expect(RealtimeThread.currentPolicy() == policyBefore, "the control thread's policy is restored")
+        let back = steadyState(e)
+        #expect(back.cycles >= 15 && back.wakeUps >= back.cycles - 1, "a wake-up per tick on the RT thread: \(back.wakeUps) for \(back.cycles)")
+        #expect(clock.runner.load(ordering: .relaxed) != UInt(pthread_self()), "the cycles run on the RT thread again")
+        let r = clock.recorded
+        #expect(r.allSatisfy { $0.ran >= $0.due }, "no cycle ran before it was due")
+        if e.core.stats.snapshot.missedTicks == 0 {
+            for i in 1..<r.count {
+                #expect(r[i].due - r[i - 1].due == e.periodNanos, "cycle \(i) is not one period after the one before (the grid survives both handovers)")
+            }
+        }
     }
 
     /// After 0.1 s to settle, what 0.5 s of running adds: cycles, wake-ups, and whether the

@@ -204,6 +204,7 @@ struct PulseTests {
         #expect(t2.deferring)
         #expect((t2.wakeUps - t1.wakeUps) * 3 <= t2.cycles - t1.cycles, "\(t2.wakeUps - t1.wakeUps) wake-ups for \(t2.cycles - t1.cycles) cycles")
         #expect(try underruns() == 0)
+        #expect(try d.dump()["realtime"]?["hosted_by_control_thread"]?.boolValue == true, "the control thread runs the deferred cycles")
 
         let start = Date()
         let r = try client(d, "paplay", [wav])
@@ -230,6 +231,7 @@ struct PulseTests {
         try d.waitUntil(timeout: 2) { try !timing().deferring }
         usleep(1_000_000)
         #expect(try !timing().deferring, "a low-latency reader of the monitor keeps a wake-up per tick")
+        #expect(try d.dump()["realtime"]?["hosted_by_control_thread"]?.boolValue == false, "and the RT thread runs them")
         rec.interrupt()
         let heard = readRaw(path)
         #expect(heard.count > 48_000 && peak(heard) > 7000, "the monitor carries the stream (peak \(peak(heard)))")

@@ -40,10 +40,16 @@ int sluice_pipe2(int fds[2]);                        /* pipe2(O_CLOEXEC) */
  * Returns 0 and sets *got_fifo to 1 (FIFO) or 0 (fallback to SCHED_OTHER), or an errno value. */
 int sluice_thread_create(unsigned long *tid, void *(*entry)(void *), void *arg, int priority, int *got_fifo, int *fifo_errno);
 int sluice_thread_join(unsigned long tid);
-int sluice_current_thread_policy(int *priority);     /* returns SCHED_* of the calling thread */
 int sluice_set_thread_name(const char *name);
 int64_t sluice_monotonic_nanos(void);
 int sluice_sched_fifo(void);
 int sluice_sched_other(void);
+int sluice_sched_batch(void);
+/* Sets the policy of thread `tid` (a pthread_t), or of the calling thread when tid is 0:
+ * SCHED_FIFO at `priority`, or SCHED_OTHER/SCHED_BATCH (priority 0; the nice value is kept).
+ * Returns 0 or an errno value. */
+int sluice_thread_set_policy(unsigned long tid, int policy, int priority);
+/* The policy of thread `tid` (0: the calling thread), read from the kernel; -1 on error. */
+int sluice_thread_policy(unsigned long tid, int *priority);
 
 #endif

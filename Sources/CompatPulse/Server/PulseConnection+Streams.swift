@@ -216,17 +216,17 @@ extension PulseConnection {
             s.pendingDrains.append(tag)
             s.flushResampler()
             s.node.started.store(true, ordering: .relaxed)   // draining plays what is queued, prebuf or not
-            server.engine.core.wake.signal()
+            server.engine.activityChanged()
             serviceStreams()
         case .corkPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
             s.node.corked.store(try r.bool(), ordering: .relaxed)
-            server.engine.core.wake.signal()
+            server.engine.activityChanged()
             reply(tag)
         case .corkRecordStream:
             guard let s = record[try r.u32()] else { error(tag, .noEntity); return }
             s.node.corked.store(try r.bool(), ordering: .relaxed)
-            server.engine.core.wake.signal()
+            server.engine.activityChanged()
             reply(tag)
         case .flushPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
@@ -241,7 +241,7 @@ extension PulseConnection {
         case .triggerPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
             s.node.started.store(true, ordering: .relaxed)
-            server.engine.core.wake.signal()
+            server.engine.activityChanged()
             reply(tag)
         case .prebufPlaybackStream:
             guard let s = playback[try r.u32()] else { error(tag, .noEntity); return }
@@ -425,7 +425,7 @@ extension PulseConnection {
         if !s.node.started.load(ordering: .relaxed) && s.queuedBytes >= Int64(s.metrics.prebuffer) {
             server.engine.catchUp()                      // it starts from the clock's present
             s.node.started.store(true, ordering: .relaxed)
-            server.engine.core.wake.signal()
+            server.engine.activityChanged()
             server.updateDeferral()
         }
     }

@@ -40,41 +40,60 @@ public final class RealtimeCore: Sendable {
         case ran(cycles: Int), idle, waited
     }
 
+    /// The loop's state: the plan in force and the driver ticking. Owned by the thread that runs
+    /// cycles: the RT thread, or the control thread while it hosts them (`hostRequested`).
+    final class LoopState: @unchecked Sendable {
+        // @unchecked: touched by one thread at a time; ownership passes through the
+        // acquire/release pair `hostRequested` / `parked`.
+        var current: Unmanaged<ExecutionPlan>?
+        var activeDriver: Unmanaged<Driver>?
+        var isRunning = false
+        var runningPeriod: Int64 = 0
+    }
+    let loop = LoopState()
+    /// Control → RT: park, and leave the cycles to the control thread (`hostStep`).
+    let hostRequested = ManagedAtomic<Bool>(false)
+    /// RT → control: parked; the loop state belongs to the control thread until `hostRequested`
+    /// is cleared and the RT thread woken.
+    let parked = ManagedAtomic<Bool>(false)
+
     /// [rt] The RT thread's loop: switch plans at cycle boundaries, wait for the driver, run the
     /// plan, record counters. Returns after `requestStop()`, or after `cycleLimit` cycles
     /// (tests and offline rendering; it then also returns when the graph goes idle).
     /// Never allocates, locks, logs, or frees: proven by Tests/GraphTests/RealtimeAllocationTests.
     @discardableResult
     public func run(cycleLimit: Int = Int.max) -> Int {
+        let s = loop
         // Resume the plan a previous `run` ended with (tests call `run` repeatedly).
-        var current: Unmanaged<ExecutionPlan>? = lastPlan.exchange(nil, ordering: .acquiring)
+        if s.current == nil { s.current = lastPlan.exchange(nil, ordering: .acquiring) }
         var registeredFD: Int32 = -1
-        var activeDriver: Unmanaged<Driver>? = nil
-        var isRunning = false
-        var runningPeriod: Int64 = 0
         var cycles = 0
         while cycles < cycleLimit && !stopRequested.load(ordering: .acquiring) {
-            if mailbox.acquire(&current) {
+            if hostRequested.load(ordering: .acquiring) {
+                park(registeredFD: &registeredFD)
+                continue
+            }
+            if mailbox.acquire(&s.current) {
                 stats.bump(stats.planSwaps)
                 retiredSignal.signal()
             }
-            guard let plan = current else {
+            guard let plan = s.current else {
                 if cycleLimit != Int.max { break }
                 waitForWake(timeoutMillis: -1)
                 continue
             }
             // Driver change (a device appeared, config switched): at a cycle boundary.
-            if activeDriver?.toOpaque() != plan._withUnsafeGuaranteedRef({ $0.driver.toOpaque() }) {
-                if isRunning, let old = activeDriver { old._withUnsafeGuaranteedRef { $0.stop() } }
-                isRunning = false
+            if s.activeDriver?.toOpaque() != plan._withUnsafeGuaranteedRef({ $0.driver.toOpaque() }) {
+                if s.isRunning, let old = s.activeDriver { old._withUnsafeGuaranteedRef { $0.stop() } }
+                s.isRunning = false
                 if registeredFD >= 0 { epoll.remove(registeredFD) }
-                activeDriver = plan._withUnsafeGuaranteedRef { $0.driver }
-                registeredFD = activeDriver!._withUnsafeGuaranteedRef { $0.pollDescriptor }
+                s.activeDriver = plan._withUnsafeGuaranteedRef { $0.driver }
+                registeredFD = s.activeDriver!._withUnsafeGuaranteedRef { $0.pollDescriptor }
                 if registeredFD >= 0 { try? epoll.add(registeredFD, events: .readable, token: Self.driverToken) }
             }
             let step = plan._withUnsafeGuaranteedRef { plan in
-                activeDriver!._withUnsafeGuaranteedRef { driver in
-                    cycle(plan: plan, driver: driver, isRunning: &isRunning, runningPeriod: &runningPeriod, mayBlockWhenIdle: cycleLimit == Int.max)
+                s.activeDriver!._withUnsafeGuaranteedRef { driver in
+                    cycle(plan: plan, driver: driver, mayBlockWhenIdle: cycleLimit == Int.max)
                 }
             }
             switch step {
@@ -83,11 +102,53 @@ public final class RealtimeCore: Sendable {
             case .idle: if cycleLimit != Int.max { return cycles }
             }
         }
-        if isRunning, let d = activeDriver { d._withUnsafeGuaranteedRef { $0.stop() } }
+        if hostRequested.load(ordering: .acquiring) { return cycles }   // the control thread keeps the loop
+        if s.isRunning, let d = s.activeDriver { d._withUnsafeGuaranteedRef { $0.stop() } }
+        s.isRunning = false
+        s.activeDriver = nil   // the next `run` registers the driver's fd again
         if registeredFD >= 0 { epoll.remove(registeredFD) }
         // Hand the last plan back to the control side (it frees it in `retireFinal`).
-        if let last = current { lastPlan.store(last, ordering: .releasing) }
+        if let last = s.current { lastPlan.store(last, ordering: .releasing); s.current = nil }
         return cycles
+    }
+
+    /// [rt] Leaves the loop to the control thread until it hands it back: the driver's fd is
+    /// watched by the control thread meanwhile, and the RT thread sleeps on its wake eventfd.
+    private func park(registeredFD: inout Int32) {
+        if registeredFD >= 0 { epoll.remove(registeredFD); registeredFD = -1 }
+        parked.store(true, ordering: .releasing)
+        while hostRequested.load(ordering: .acquiring) && !stopRequested.load(ordering: .acquiring) {
+            waitForWake(timeoutMillis: -1)
+        }
+        parked.store(false, ordering: .releasing)
+        if let d = loop.activeDriver {
+            registeredFD = d._withUnsafeGuaranteedRef { $0.pollDescriptor }
+            if registeredFD >= 0 { try? epoll.add(registeredFD, events: .readable, token: Self.driverToken) }
+        }
+    }
+
+    /// [control, while hosting: `parked` was seen set] Takes the newest plan and, when
+    /// `runDue`, runs the ticks due by now, late as deferred ticks always are; starts or stops
+    /// the driver as the graph becomes active or idle. Returns false when the plan can no
+    /// longer be hosted (it does not defer, or its driver changed): the caller hands back.
+    public func hostStep(runDue: Bool, timerFired: Bool) -> Bool {
+        let s = loop
+        if mailbox.acquire(&s.current) {
+            stats.bump(stats.planSwaps)
+            retiredSignal.signal()
+        }
+        guard let planRef = s.current, let driverRef = s.activeDriver else { return false }
+        return planRef._withUnsafeGuaranteedRef { plan in
+            guard plan.allowsDeferral, plan.driver.toOpaque() == driverRef.toOpaque() else { return false }
+            return driverRef._withUnsafeGuaranteedRef { driver in
+                guard driver.supportsDeferral else { return false }
+                guard prepare(plan: plan, driver: driver) else { return true }
+                let woke = monotonicNanos()
+                guard runDue, let t = driver.takeTick(nowNanos: woke) else { return true }
+                runTicks(t, plan: plan, driver: driver, woke: woke, timerFired: timerFired)
+                return true
+            }
+        }
     }
 
     /// The plan the RT thread held when `run` returned; the control side releases it.
@@ -96,6 +157,7 @@ public final class RealtimeCore: Sendable {
     /// [control] After `run` has returned: frees every plan.
     public func retireAll() {
         var last = lastPlan.exchange(nil, ordering: .acquiring)
+        if last == nil { last = loop.current; loop.current = nil }
         mailbox.retireFinal(&last)
     }
 
@@ -106,30 +168,42 @@ public final class RealtimeCore: Sendable {
         if n > 0 { wake.drain() }
     }
 
-    /// [rt] One pass: idle handling, waiting for the tick, running the plan.
+    /// [rt or hosting control] Stops the driver when the graph is idle, (re)starts it on a new
+    /// grid when it becomes active or the quantum changed, and sets the ticks per wake-up.
+    /// Returns false when idle.
     @inline(__always)
-    private func cycle(plan: ExecutionPlan, driver: Driver, isRunning: inout Bool, runningPeriod: inout Int64, mayBlockWhenIdle: Bool) -> Step {
+    private func prepare(plan: ExecutionPlan, driver: Driver) -> Bool {
+        let s = loop
         guard planWantsCycles(plan) else {
-            if isRunning {
+            if s.isRunning {
                 driver.stop()
-                isRunning = false
+                s.isRunning = false
                 stats.deferring.store(false, ordering: .relaxed)
                 stats.bump(stats.idleSleeps)
             }
-            // Idle costs nothing: no timer armed, the thread sleeps until the control side wakes it.
-            if mayBlockWhenIdle { waitForWake(timeoutMillis: -1) }
-            return .idle
+            return false
         }
         let period = Int64(plan.quantum) * 1_000_000_000 / Int64(plan.sampleRate)
         // (Re)start on a new grid when waking from idle or when the quantum changed.
-        if !isRunning || period != runningPeriod {
+        if !s.isRunning || period != s.runningPeriod {
             driver.start(nowNanos: monotonicNanos(), periodNanos: period)
-            isRunning = true
-            runningPeriod = period
+            s.isRunning = true
+            s.runningPeriod = period
         }
         let perWake = plan.allowsDeferral && driver.supportsDeferral ? max(cyclesPerWake.load(ordering: .relaxed), 1) : 1
         driver.setCyclesPerWake(perWake)
         stats.deferring.store(perWake > 1, ordering: .relaxed)
+        return true
+    }
+
+    /// [rt] One pass: idle handling, waiting for the tick, running the plan.
+    @inline(__always)
+    private func cycle(plan: ExecutionPlan, driver: Driver, mayBlockWhenIdle: Bool) -> Step {
+        guard prepare(plan: plan, driver: driver) else {
+            // Idle costs nothing: no timer armed, the thread sleeps until the control side wakes it.
+            if mayBlockWhenIdle { waitForWake(timeoutMillis: -1) }
+            return .idle
+        }
         var tick: DriverTick
         if driver.isFreewheel {
             if !planIsReady(plan) {
@@ -138,6 +212,7 @@ public final class RealtimeCore: Sendable {
             }
             let now = monotonicNanos()
             tick = DriverTick(dueNanos: now, deadlineNanos: Int64.max, missedTicks: 0)
+            runTicks(tick, plan: plan, driver: driver, woke: now, timerFired: false)
         } else {
             let n = epoll.wait(into: events, timeoutMillis: -1)
             var driverReady = false
@@ -150,11 +225,19 @@ public final class RealtimeCore: Sendable {
             let woke = monotonicNanos()
             guard let t = driver.takeTick(nowNanos: woke) else { return .waited }
             tick = t
-            if driverReady { stats.lateness.record(nanos: woke - (t.dueNanos + Int64(t.cycles - 1) * period)) }
-            if t.missedTicks > 0 {
-                stats.bump(stats.missedTicks, by: Int64(t.missedTicks))
-                stats.bump(stats.xruns, by: Int64(t.missedTicks))
-            }
+            runTicks(tick, plan: plan, driver: driver, woke: woke, timerFired: driverReady)
+        }
+        return .ran(cycles: max(tick.cycles, 1))
+    }
+
+    /// [rt or hosting control] Runs the cycles of one tick, each at its own due time, and counts them.
+    @inline(__always)
+    private func runTicks(_ tick: DriverTick, plan: ExecutionPlan, driver: Driver, woke: Int64, timerFired: Bool) {
+        let period = loop.runningPeriod
+        if timerFired { stats.lateness.record(nanos: woke - (tick.dueNanos + Int64(tick.cycles - 1) * period)) }
+        if tick.missedTicks > 0 {
+            stats.bump(stats.missedTicks, by: Int64(tick.missedTicks))
+            stats.bump(stats.xruns, by: Int64(tick.missedTicks))
         }
         var end: Int64 = 0
         for i in 0..<max(tick.cycles, 1) {
@@ -169,7 +252,6 @@ public final class RealtimeCore: Sendable {
         }
         if end > tick.deadlineNanos { stats.bump(stats.xruns) }
         stats.bump(stats.wakeUps)
-        return .ran(cycles: max(tick.cycles, 1))
     }
 
     /// [rt]
