@@ -338,6 +338,7 @@ struct PulseTests {
         if mode == "sealable" {
             #expect(lines.contains("truncate refused"), "the daemon sealed the pool against shrinking")
             #expect(lines.contains("in-range reference: released"))
+            #expect(lines.contains("held releases returned: 16"), "blocks held for the next frame come back after 16 at the latest")
             #expect(lines.contains("out-of-range reference: disconnected"))
         } else {
             // Not sealable: never mapped, read with pread; the truncated pool yields a short read.

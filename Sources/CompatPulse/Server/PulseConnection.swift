@@ -115,8 +115,25 @@ final class PulseConnection {
     /// Bytes queued toward the client (socket and srbchannel).
     var queuedOutput: Int { output.count + ringOutput.count }
 
+    /// SHMRELEASEs of client blocks already copied, not yet sent: they travel with the next frame
+    /// we send (a playing stream gets a request after each batch of its data), so handing blocks
+    /// back costs no write, and no wake-up of the client, of its own. At most
+    /// `maxDeferredReleases` wait (a client's pool holds a thousand blocks or more).
+    private var deferredReleases: [UInt8] = []
+    private var deferredReleaseCount = 0
+    static let maxDeferredReleases = 16
+
     func send(_ frame: [UInt8]) {
         guard !isClosed else { return }
+        if deferredReleaseCount > 0 {
+            var all = deferredReleases
+            all.append(contentsOf: frame)
+            deferredReleases.removeAll(keepingCapacity: true)
+            deferredReleaseCount = 0
+            send(all)
+            return
+        }
+        guard !frame.isEmpty else { return }
         // Into the ring once it is in use and everything queued on the socket before the switch
         // has gone, so the client sees our frames in order.
         if srbActive && output.isEmpty {
@@ -250,10 +267,11 @@ final class PulseConnection {
             guard inside else {
                 throw WireError(offset: 8, message: "reference [\(index), +\(length)) outside the pool of \(pool.byteCount) bytes")
             }
-            // Copied: hand the block back at once.
-            var release: [UInt8] = []
-            FrameHeader(length: 0, channel: FrameHeader.controlChannel, offset: Int64(blockID) << 32, flags: 0x4000_0000).encode(into: &release)
-            send(release)
+            // Copied: the block goes back with the next frame we send (see `deferredReleases`).
+            FrameHeader(length: 0, channel: FrameHeader.controlChannel, offset: Int64(blockID) << 32, flags: 0x4000_0000)
+                .encode(into: &deferredReleases)
+            deferredReleaseCount += 1
+            if deferredReleaseCount >= Self.maxDeferredReleases { send([]) }
             return
         }
         guard header.flags == 0 else { throw WireError(offset: 16, message: "packet with flags 0x\(String(header.flags, radix: 16))") }

@@ -72,10 +72,28 @@ except PermissionError:
 def reference(index, length):
     return frame(struct.pack('>IIII', 7, shm_id, index, length), channel=0, flags=0xA0000000)
 
-# A reference inside the pool (to a channel with no stream: ignored after validation).
-s.sendall(reference(0, 1024))
-got = recv_reply()
-print('in-range reference:', 'released' if got and struct.unpack('>I', got[0][16:20])[0] == 0x40000000 else 'disconnected')
+def is_release(got):
+    return got is not None and struct.unpack('>I', got[0][16:20])[0] == 0x40000000
+
+# A reference inside the pool (to a channel with no stream: ignored after validation). The server
+# hands the block back with the next frame it sends: here the reply to a STAT.
+try:
+    s.sendall(reference(0, 1024))
+    s.sendall(frame(u32(13) + u32(2)))
+    got = recv_reply()
+except (ConnectionResetError, BrokenPipeError):
+    got = None   # an unsealable pool read short: disconnected before the STAT
+print('in-range reference:', 'released' if is_release(got) else 'disconnected')
+if is_release(got):
+    recv_reply()   # the STAT's reply
+    # Without any other traffic, releases still come back once 16 blocks are held.
+    for _ in range(16):
+        s.sendall(reference(0, 1024))
+    try:
+        released = sum(1 for _ in range(16) if is_release(recv_reply()))
+    except socket.timeout:
+        released = 0
+    print('held releases returned:', released)
 
 # A reference beyond the end (of a truncated pool, or of any pool).
 try:
