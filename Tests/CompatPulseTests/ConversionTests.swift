@@ -108,6 +108,19 @@ struct ConversionTests {
         }
     }
 
+    @Test("the vectorised s16le encoder gives what the general one gives for s16be, byte for byte, over 200,000 values from −1.5 to 1.5 and the edges")
+    func s16FastPathMatchesGeneral() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Float] = (0..<200_000).map { _ in Float.random(in: -1.5...1.5, using: &rng) }
+        // Ties, both ends of the range, just past them, and values no client should send.
+        values += (-40...40).map { (Float($0) + 0.5) / 32768 }
+        values += [1, -1, 32767 / 32768, 32767.5 / 32768, -32768.5 / 32768, 1.0001, -1.0001, 64, -64, 0, -0.0, .nan, -.nan, .infinity, -.infinity]
+        let le = encode(.s16le, values), be = encode(.s16be, values)
+        var mismatches = 0
+        for i in 0..<values.count where le[2 * i] != be[2 * i + 1] || le[2 * i + 1] != be[2 * i] { mismatches += 1 }
+        #expect(mismatches == 0, "\(mismatches) of \(values.count) values differ")
+    }
+
     @Test("mono spreads to both stereo channels; stereo to mono averages")
     func remix() {
         let up = ChannelRemix(from: [0], to: [1, 2])

@@ -104,19 +104,24 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
             return v.isNaN ? 0 : Int64(min(max(v, lo), hi))    // a client's NaN becomes silence, not a trap
         }
         if self == .s16le && 1.littleEndian == 1 {
-            // The common case (parec, the monitor): one pass the optimiser vectorises. Same
-            // rounding as `scaled` (half away from zero: exact in Double for every Float).
+            // The common case (parec, the monitor): one pass with no checked conversion, which
+            // the optimiser vectorises. Same result as `scaled` (half away from zero): the float
+            // is rounded to nearest-even by adding 1.5 × 2²³ (the integer is then in the low bits
+            // of the sum), and a tie that went toward zero is moved one step away from it.
             let start = out.count
             out.append(contentsOf: repeatElement(0, count: count * 2))
             out.withUnsafeMutableBytes { raw in
                 let dst = (raw.baseAddress! + start).assumingMemoryBound(to: Int16.self)
+                let magic: Float = 12_582_912
                 for i in 0..<count {
-                    let y = Double(samples[i]) * 32768
-                    var c = y + (y < 0 ? -0.5 : 0.5)          // then truncated by the conversion
-                    c = c > 32767 ? 32767 : c
-                    c = c < -32768 ? -32768 : c
-                    c = c == c ? c : 0                       // NaN
-                    dst[i] = Int16(Int32(c))
+                    var y = samples[i] * 32768                  // exact: a power of two
+                    y = y == y ? y : 0                           // NaN
+                    y = y > 32767 ? 32767 : (y < -32768 ? -32768 : y)
+                    let t = y + magic
+                    var r = Int32(bitPattern: t.bitPattern) &- 0x4B40_0000
+                    let diff = y - (t - magic)                   // exact: ±0.5 only at a tie
+                    r = r &+ (diff == 0.5 && y > 0 ? 1 : 0) &- (diff == -0.5 && y < 0 ? 1 : 0)
+                    dst[i] = Int16(truncatingIfNeeded: r)
                 }
             }
             return

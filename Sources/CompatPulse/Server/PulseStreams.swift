@@ -300,15 +300,18 @@ final class RecordStream {
         let channels = node.channelCount
         let available = node.ring.readableCount / channels
         guard available > 0 else { return }
-        if scratch.count < available * channels { scratch = [Float](repeating: 0, count: available * channels) }
-        let got = scratch.withUnsafeMutableBufferPointer { node.ring.read(into: $0.baseAddress!, count: available * channels) } / channels
         if remix.isIdentity && resampler == nil {
-            // The graph's layout and rate: encoded straight from the scratch buffer, no copies.
+            // The graph's layout and rate: encoded straight from the ring, no copies.
             let before = pending.count
-            scratch.withUnsafeBufferPointer { format.encoding.encode($0.baseAddress!, count: got * channels, appendingTo: &pending) }
+            let encoding = format.encoding
+            node.ring.consume(count: available * channels) { source, _, length in
+                encoding.encode(source, count: length, appendingTo: &pending)
+            }
             producedBytes += Int64(pending.count - before)
             return
         }
+        if scratch.count < available * channels { scratch = [Float](repeating: 0, count: available * channels) }
+        let got = scratch.withUnsafeMutableBufferPointer { node.ring.read(into: $0.baseAddress!, count: available * channels) } / channels
         var client = remix.apply(Array(scratch[0..<(got * channels)]), frames: got)
         if let resampler {
             var out: [Float] = []
