@@ -104,8 +104,9 @@ public enum PCMEncoding: UInt8, Sendable, CaseIterable {
             return v.isNaN ? 0 : Int64(min(max(v, lo), hi))    // a client's NaN becomes silence, not a trap
         }
         if self == .s16le && 1.littleEndian == 1 {
-            // The common case (parec, the monitor): one pass with no checked conversion, which
-            // the optimiser vectorises. Same result as `scaled` (half away from zero): the float
+            // The common case (parec, the monitor): one pass in Float with no checked conversion
+            // (the compiler keeps it scalar; a hand-written SIMD8 version measured slower). Same
+            // result as `scaled` (half away from zero): the float
             // is rounded to nearest-even by adding 1.5 × 2²³ (the integer is then in the low bits
             // of the sum), and a tie that went toward zero is moved one step away from it.
             let start = out.count

@@ -19,7 +19,7 @@ extension RecordStreamNode {
         let written = ring.produce(count: frames * cc) { destination, offset, length in
             let first = offset / cc, count = length / cc
             if cc == 2 && channels == 2 && scratch[2] == 0 && scratch[3] == 0 {
-                // Stereo at a steady gain, the common case: one pass the optimiser vectorises.
+                // Stereo at a steady gain, the common case: one pass over the frames.
                 let left = context.input(0) + first, right = context.input(1) + first
                 let gl = scratch[0], gr = scratch[1]
                 for i in 0..<count {
