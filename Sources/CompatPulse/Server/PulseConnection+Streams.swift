@@ -471,15 +471,20 @@ extension PulseConnection {
         for s in record.values {
             s.collect(scratch: &server.scratch)
             let frag = Int(s.metrics.fragmentSize)
-            while s.pending.count >= frag || (s.pending.count > 0 && s.pending.count >= s.format.frameSize && frag > 65_536 && s.pending.count >= 65_536) {
-                let n = min(s.pending.count, frag, 65_536) / s.format.frameSize * s.format.frameSize
+            // Sent blocks are taken off the front once, at the end: removing each 64 kB block as
+            // it went moved everything behind it every time.
+            var sent = 0
+            defer { if sent > 0 { s.pending.removeFirst(sent) } }
+            while true {
+                let left = s.pending.count - sent
+                guard left >= frag || (left > 0 && left >= s.format.frameSize && frag > 65_536 && left >= 65_536) else { break }
+                let n = min(left, frag, 65_536) / s.format.frameSize * s.format.frameSize
                 guard n > 0 else { break }
-                if queuedOutput > Self.maxQueuedOutput {
-                    s.pending.removeFirst(n)                 // the client is not reading: drop, don't grow
-                    continue
-                }
+                let bytes = s.pending[sent..<(sent + n)]
+                sent += n
+                if queuedOutput > Self.maxQueuedOutput { continue }   // the client is not reading: drop, don't grow
                 var frame: [UInt8] = []
-                if let pool = recordPool(), let block = pool.export(s.pending[0..<n]) {
+                if let pool = recordPool(), let block = pool.export(bytes) {
                     // A reference into this client's own sealed pool instead of the bytes.
                     FrameHeader(length: 16, channel: s.channel, flags: 0xA000_0000).encode(into: &frame)
                     for v in [block.blockID, pool.shmID, UInt32(block.offset), UInt32(n)] {
@@ -487,10 +492,9 @@ extension PulseConnection {
                     }
                 } else {
                     FrameHeader(length: UInt32(n), channel: s.channel).encode(into: &frame)
-                    frame.append(contentsOf: s.pending[0..<n])
+                    frame.append(contentsOf: bytes)
                 }
                 send(frame)
-                s.pending.removeFirst(n)
                 s.sentBytes += Int64(n)
             }
         }
