@@ -258,23 +258,20 @@ public final class Engine {
     }
 
     private func beginHosting() {
-        core.hostRequested.store(true, ordering: .releasing)
-        core.wake.signal()
+        let request = core.requestHosting()
         let asked = monotonicNanos()
         var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
-        while !core.parked.load(ordering: .acquiring) {
+        while !core.isParked(for: request) {
             if monotonicNanos() - asked > 50_000_000 {
                 hostingRefusal = "the RT thread did not park within 50 ms"
-                core.hostRequested.store(false, ordering: .releasing)
-                core.wake.signal()
+                core.endHosting()
                 return
             }
             nanosleep(&pause, nil)
         }
         // The loop state is ours from here until `endHosting` clears `hostRequested`.
         guard let fd = core.loop.activeDriver?._withUnsafeGuaranteedRef({ $0.pollDescriptor }), fd >= 0 else {
-            core.hostRequested.store(false, ordering: .releasing)
-            core.wake.signal()
+            core.endHosting()
             return
         }
         hosting = true
@@ -289,8 +286,7 @@ public final class Engine {
         _ = core.hostStep(runDue: true, timerFired: false)
         hosting = false
         onHostingChange?(nil)
-        core.hostRequested.store(false, ordering: .releasing)
-        core.wake.signal()
+        core.endHosting()
         if controlPolicy == .other { try? SchedulingPolicy.other.applyToCallingThread() }
     }
 

@@ -44,7 +44,7 @@ public final class RealtimeCore: Sendable {
     /// cycles: the RT thread, or the control thread while it hosts them (`hostRequested`).
     final class LoopState: @unchecked Sendable {
         // @unchecked: touched by one thread at a time; ownership passes through the
-        // acquire/release pair `hostRequested` / `parked`.
+        // acquire/release pair `hostRequested` / `parkedFor`.
         var current: Unmanaged<ExecutionPlan>?
         var activeDriver: Unmanaged<Driver>?
         var isRunning = false
@@ -53,9 +53,29 @@ public final class RealtimeCore: Sendable {
     let loop = LoopState()
     /// Control → RT: park, and leave the cycles to the control thread (`hostStep`).
     let hostRequested = ManagedAtomic<Bool>(false)
-    /// RT → control: parked; the loop state belongs to the control thread until `hostRequested`
-    /// is cleared and the RT thread woken.
-    let parked = ManagedAtomic<Bool>(false)
+    /// Control → RT: numbers each request, so that an answer to an earlier one is never taken
+    /// for the answer to this one.
+    private let hostRequest = ManagedAtomic<Int>(0)
+    /// RT → control: the request the parked RT thread answered. The loop state belongs to the
+    /// control thread from when this equals its request until it clears `hostRequested`.
+    private let parkedFor = ManagedAtomic<Int>(0)
+
+    /// [control] Asks the RT thread to park; returns the request's number for `isParked`.
+    func requestHosting() -> Int {
+        let n = hostRequest.wrappingIncrementThenLoad(ordering: .relaxed)
+        hostRequested.store(true, ordering: .releasing)
+        wake.signal()
+        return n
+    }
+
+    /// [control] Whether the RT thread has parked for request `n` (then the loop is ours).
+    func isParked(for n: Int) -> Bool { parkedFor.load(ordering: .acquiring) == n }
+
+    /// [control] Gives the loop back, or withdraws a request.
+    func endHosting() {
+        hostRequested.store(false, ordering: .releasing)
+        wake.signal()
+    }
 
     /// [rt] The RT thread's loop: switch plans at cycle boundaries, wait for the driver, run the
     /// plan, record counters. Returns after `requestStop()`, or after `cycleLimit` cycles
@@ -116,18 +136,19 @@ public final class RealtimeCore: Sendable {
     /// watched by the control thread meanwhile, and the RT thread sleeps on its wake eventfd.
     private func park(registeredFD: inout Int32) {
         if registeredFD >= 0 { epoll.remove(registeredFD); registeredFD = -1 }
-        parked.store(true, ordering: .releasing)
         while hostRequested.load(ordering: .acquiring) && !stopRequested.load(ordering: .acquiring) {
+            // Answers the newest request (a new one may come while parked: it is answered at
+            // the wake-up it causes).
+            parkedFor.store(hostRequest.load(ordering: .relaxed), ordering: .releasing)
             waitForWake(timeoutMillis: -1)
         }
-        parked.store(false, ordering: .releasing)
         if let d = loop.activeDriver {
             registeredFD = d._withUnsafeGuaranteedRef { $0.pollDescriptor }
             if registeredFD >= 0 { try? epoll.add(registeredFD, events: .readable, token: Self.driverToken) }
         }
     }
 
-    /// [control, while hosting: `parked` was seen set] Takes the newest plan and, when
+    /// [control, while hosting: `isParked` said so] Takes the newest plan and, when
     /// `runDue`, runs the ticks due by now, late as deferred ticks always are; starts or stops
     /// the driver as the graph becomes active or idle. Returns false when the plan can no
     /// longer be hosted (it does not defer, or its driver changed): the caller hands back.
