@@ -72,8 +72,6 @@ public final class Engine {
     /// Called with the driver's fd when hosting starts (watch it for reading and call
     /// `serviceHostedCycles(timerFired: true)`), and with nil when it ends.
     public var onHostingChange: ((Int32?) -> Void)?
-    /// Why hosting could not start (the RT thread did not park in time), when it last could not.
-    public private(set) var hostingRefusal: String?
     private var planDefers = false
     private var controlPolicy: SchedulingPolicy = .other
     public let core: RealtimeCore
@@ -262,8 +260,7 @@ public final class Engine {
         let asked = monotonicNanos()
         var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
         while !core.isParked(for: request) {
-            if monotonicNanos() - asked > 50_000_000 {
-                hostingRefusal = "the RT thread did not park within 50 ms"
+            if monotonicNanos() - asked > 50_000_000 {   // the RT thread keeps the cycles
                 core.endHosting()
                 return
             }
@@ -334,15 +331,13 @@ public final class Engine {
         generation += 1
         var current = format
         current.quantum = quantum
-        let driver = electedDriver
-        let plan = PlanCompiler.compile(model: model, silence: silence, driver: driver, format: current, generation: generation)
-        let defers = plan.allowsDeferral && driver.supportsDeferral
+        let plan = PlanCompiler.compile(model: model, silence: silence, driver: electedDriver, format: current, generation: generation)
         let k = core.cyclesPerWake.load(ordering: .relaxed)
-        planDefers = defers
-        if !defers { updateHosting(cyclesPerWake: k) }   // back to the RT thread before the plan runs
+        planDefers = plan.allowsDeferral
+        if !planDefers { updateHosting(cyclesPerWake: k) }   // back to the RT thread before the plan runs
         core.mailbox.publish(plan)
         if hosting { serviceHostedCycles(timerFired: false) } else { core.wake.signal() }
-        if defers { updateHosting(cyclesPerWake: k) }
+        if planDefers { updateHosting(cyclesPerWake: k) }
     }
 
     /// [control] Frees plans the RT thread has retired. Call when `core.retiredSignal` is readable.

@@ -96,7 +96,7 @@ enum PlanCompiler {
         _ = clears.initialize(from: clearList)
         return ExecutionPlan(quantum: format.quantum, sampleRate: format.sampleRate, generation: generation, driver: driver,
                              steps: steps, mixes: mixes, mixSources: sources, clears: UnsafeMutableBufferPointer(rebasing: clears[0..<clearList.count]),
-                             allowsDeferral: orderIDs.allSatisfy { model.records[$0]!.node.toleratesDeferredCycles },
+                             allowsDeferral: driver.supportsDeferral && orderIDs.allSatisfy { model.records[$0]!.node.toleratesDeferredCycles },
                              pointerTables: tables, keepAlive: keepAlive)
     }
 }

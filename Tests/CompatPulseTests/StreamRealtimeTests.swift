@@ -17,6 +17,22 @@ private func feed(_ play: PlaybackStreamNode, float block: [Float], _ play2: Pla
     _ = raw.withUnsafeBufferPointer { play2.rawRing!.write($0.baseAddress!, count: min(play2.rawRing!.writableCount, $0.count)) }
 }
 
+/// Two started playback streams into one null sink, as the connection sets them up: one queuing
+/// floats, one queuing s16 as the client sent it (converted as it plays); both add straight into
+/// the sink's mix.
+private func addStreamsIntoSink(_ engine: Engine, progress: EventFD) throws -> (PlaybackStreamNode, PlaybackStreamNode) {
+    let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
+    let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress, rawS16: true)
+    try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
+    try engine.add(play)
+    try engine.add(play2)
+    try engine.link(node: "play", to: "sink")
+    try engine.link(node: "play2", to: "sink")
+    play.started.store(true, ordering: .relaxed)
+    play2.started.store(true, ordering: .relaxed)
+    return (play, play2)
+}
+
 @Suite("pulse streams on the realtime thread")
 struct StreamRealtimeTests {
     @Test("two playback streams (float and s16 queues) mixing in place and a record stream: 10,000 cycles with seeks, flushes and volume ramps allocate nothing on the RT thread")
@@ -24,26 +40,16 @@ struct StreamRealtimeTests {
         let format = GraphFormat(sampleRate: 48_000, quantum: 256, channelNames: ["FL", "FR"])
         let engine = try Engine(format: format, driver: FreewheelDriver())
         let progress = try EventFD()
-        let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
-        // A second stream into the same sink, queuing s16 as the client sent it: both then add
-        // straight into the sink's mix, one from floats, one converting as it plays.
-        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress, rawS16: true)
+        let (play, play2) = try addStreamsIntoSink(engine, progress: progress)
         let record = RecordStreamNode(name: "rec", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
-        try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
         try engine.add(SineNode(name: "tone", channels: ["FL", "FR"]))
-        try engine.add(play)
-        try engine.add(play2)
         try engine.add(record)
+        try engine.link(node: "tone", to: "rec")
         // Something records the sink's monitor, so the streams' outputs are observed and they
         // render (a null sink nobody monitors lets them skip it: the test below).
         let monitor = RecordStreamNode(name: "monitor", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
         try engine.add(monitor)
         try engine.link(node: "sink", to: "monitor")
-        try engine.link(node: "play", to: "sink")
-        try engine.link(node: "play2", to: "sink")
-        try engine.link(node: "tone", to: "rec")
-        play.started.store(true, ordering: .relaxed)
-        play2.started.store(true, ordering: .relaxed)
         let block = [Float](repeating: 0.25, count: 2048)
         let raw = [Int16](repeating: 8192, count: 2048)
         var recorded = [Float](repeating: 0, count: 4096)
@@ -85,15 +91,7 @@ struct StreamRealtimeTests {
         engine.maximumCyclesPerWake = 4
         engine.setCyclesPerWake(4)
         let progress = try EventFD()
-        let play = PlaybackStreamNode(name: "play", channels: ["FL", "FR"], ringFrames: 8192, progress: progress)
-        let play2 = PlaybackStreamNode(name: "play2", channels: ["FL", "FR"], ringFrames: 8192, progress: progress, rawS16: true)
-        try engine.add(NullSinkNode(name: "sink", channels: ["FL", "FR"]))
-        try engine.add(play)
-        try engine.add(play2)
-        try engine.link(node: "play", to: "sink")
-        try engine.link(node: "play2", to: "sink")
-        play.started.store(true, ordering: .relaxed)
-        play2.started.store(true, ordering: .relaxed)
+        let (play, play2) = try addStreamsIntoSink(engine, progress: progress)
         let block = [Float](repeating: 0.25, count: 2048)
         let raw = [Int16](repeating: 8192, count: 2048)
         let before = engine.core.stats.snapshot

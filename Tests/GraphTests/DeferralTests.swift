@@ -5,27 +5,6 @@ import Nodes
 import SluiceSystem
 import Testing
 
-/// A constant source that records whether its outputs were observed, and tolerates deferred
-/// cycles when told to; it keeps the graph running.
-final class ObservedSource: AudioNode, @unchecked Sendable {
-    let value: Float
-    let deferrable: Bool
-    let observed = ManagedAtomic<Bool>(true)
-    init(name: String, value: Float, deferrable: Bool = true) {
-        self.value = value
-        self.deferrable = deferrable
-        super.init(name: name, typeName: "observed-source", inputPortNames: [], outputPortNames: ["out_MONO"])
-    }
-    override var toleratesDeferredCycles: Bool { deferrable }
-    override func wantsCycles(linkedInputCount: Int) -> Bool { true }
-    override func process(_ context: ProcessContext) -> ProcessStatus {
-        observed.store(context.outputsObserved, ordering: .relaxed)
-        context.output(0).update(repeating: value, count: context.frameCount)
-        return .ok
-    }
-    var wasObserved: Bool { observed.load(ordering: .relaxed) }
-}
-
 /// Records, per cycle, when it was due and when it actually ran (preallocated; RT-safe).
 final class CycleClockNode: AudioNode, @unchecked Sendable {
     let capacity = 4096
@@ -64,8 +43,8 @@ struct DeferralTests {
     @Test("what feeds a null sink nobody monitors is unobserved and not mixed; a reader of the monitor makes it observed and hears the sum")
     func nullSinkWithoutMonitorIsUnobserved() throws {
         let e = try Engine(format: monoFormat, driver: FreewheelDriver())
-        let a = ObservedSource(name: "a", value: 0.25), b = ObservedSource(name: "b", value: 0.5)
-        let direct = ObservedSource(name: "direct", value: 1)
+        let a = ConstantNode(name: "a", value: 0.25, deferrable: true, keepsRunning: true), b = ConstantNode(name: "b", value: 0.5, deferrable: true, keepsRunning: true)
+        let direct = ConstantNode(name: "direct", value: 1, deferrable: true, keepsRunning: true)
         try e.add(a)
         try e.add(b)
         try e.add(direct)
@@ -182,7 +161,7 @@ struct DeferralTests {
         #expect(e.renderedThroughNanos <= monotonicNanos() + e.periodNanos, "and not beyond the tick due now")
 
         // A node that does not tolerate deferral: the RT thread has the loop back before its plan runs.
-        try e.add(ObservedSource(name: "live", value: 1, deferrable: false))
+        try e.add(ConstantNode(name: "live", value: 1, keepsRunning: true))
         #expect(!e.hosting && hostedFD == nil)
         #expect(RealtimeThread.currentPolicy() == policyBefore, "the control thread's policy is restored")
         let back = steadyState(e)
@@ -213,7 +192,7 @@ struct DeferralTests {
         let e = try Engine(format: format, driver: try TimerDriver())
         e.maximumCyclesPerWake = 8
         try e.add(CycleClockNode(name: "clock"))
-        try e.add(ObservedSource(name: "live", value: 1, deferrable: false))
+        try e.add(ConstantNode(name: "live", value: 1, keepsRunning: true))
         try e.start(realtimePriority: 0)
         defer { e.stop() }
         e.setCyclesPerWake(8)

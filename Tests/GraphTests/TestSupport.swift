@@ -31,17 +31,27 @@ final class ProbeNode: AudioNode, @unchecked Sendable {
     var recorded: [Float] { Array(UnsafeBufferPointer(start: samples, count: count)) }
 }
 
-/// A source emitting a constant value, for mixing tests.
+/// A source emitting a constant value, for mixing tests. It records whether its output was
+/// observed, and can tolerate deferred cycles and keep the graph running when told to.
 final class ConstantNode: AudioNode, @unchecked Sendable {
     let value: Float
-    init(name: String, value: Float) {
+    let deferrable: Bool
+    let keepsRunning: Bool
+    let observed = ManagedAtomic<Bool>(true)
+    init(name: String, value: Float, deferrable: Bool = false, keepsRunning: Bool = false) {
         self.value = value
+        self.deferrable = deferrable
+        self.keepsRunning = keepsRunning
         super.init(name: name, typeName: "constant", inputPortNames: [], outputPortNames: ["out_MONO"])
     }
+    override var toleratesDeferredCycles: Bool { deferrable }
+    override func wantsCycles(linkedInputCount: Int) -> Bool { keepsRunning }
     override func process(_ context: ProcessContext) -> ProcessStatus {
+        observed.store(context.outputsObserved, ordering: .relaxed)
         context.output(0).update(repeating: value, count: context.frameCount)
         return .ok
     }
+    var wasObserved: Bool { observed.load(ordering: .relaxed) }
 }
 
 /// A constant source that can add into a mix downstream (`canAccumulateOutputs`); records

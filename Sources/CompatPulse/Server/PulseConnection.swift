@@ -120,18 +120,15 @@ final class PulseConnection {
     /// back costs no write, and no wake-up of the client, of its own. At most
     /// `maxDeferredReleases` wait (a client's pool holds a thousand blocks or more).
     private var deferredReleases: [UInt8] = []
-    private var deferredReleaseCount = 0
     static let maxDeferredReleases = 16
 
+    /// Queues `frame` (and the releases held for the next frame; an empty `frame` sends just those).
     func send(_ frame: [UInt8]) {
         guard !isClosed else { return }
-        if deferredReleaseCount > 0 {
-            var all = deferredReleases
-            all.append(contentsOf: frame)
+        var frame = frame
+        if !deferredReleases.isEmpty {
+            frame = deferredReleases + frame
             deferredReleases.removeAll(keepingCapacity: true)
-            deferredReleaseCount = 0
-            send(all)
-            return
         }
         guard !frame.isEmpty else { return }
         // Into the ring once it is in use and everything queued on the socket before the switch
@@ -270,8 +267,7 @@ final class PulseConnection {
             // Copied: the block goes back with the next frame we send (see `deferredReleases`).
             FrameHeader(length: 0, channel: FrameHeader.controlChannel, offset: Int64(blockID) << 32, flags: 0x4000_0000)
                 .encode(into: &deferredReleases)
-            deferredReleaseCount += 1
-            if deferredReleaseCount >= Self.maxDeferredReleases { send([]) }
+            if deferredReleases.count >= Self.maxDeferredReleases * FrameHeader.size { send([]) }
             return
         }
         guard header.flags == 0 else { throw WireError(offset: 16, message: "packet with flags 0x\(String(header.flags, radix: 16))") }

@@ -48,7 +48,8 @@ public final class ExecutionPlan: Sendable {
     nonisolated(unsafe) let mixSources: UnsafeMutableBufferPointer<UnsafePointer<Float>>
     /// Mix buffers that accumulating nodes add into: zeroed at the start of every cycle.
     nonisolated(unsafe) let clears: UnsafeMutableBufferPointer<UnsafeMutablePointer<Float>>
-    /// Every node tolerates deferred cycles (`AudioNode.toleratesDeferredCycles`).
+    /// Every node tolerates deferred cycles (`AudioNode.toleratesDeferredCycles`) and the driver
+    /// can defer them (`Driver.supportsDeferral`).
     let allowsDeferral: Bool
     nonisolated(unsafe) let pointerTables: [UnsafeMutableRawPointer]
     nonisolated(unsafe) let keepAlive: [AnyObject]

@@ -13,7 +13,7 @@ public final class RealtimeCore: Sendable {
     /// RT → control: a plan was retired and can be freed.
     public let retiredSignal: EventFD
     /// Control → RT: how many timer ticks may run per wake-up, for plans that allow it
-    /// (`ExecutionPlan.allowsDeferral`) under a driver that supports it. Lowering it wakes the
+    /// (`ExecutionPlan.allowsDeferral`: every node tolerates it, and the driver can). Lowering it wakes the
     /// RT thread (`Engine.setCyclesPerWake`), which first runs the ticks already due.
     public let cyclesPerWake = ManagedAtomic<Int>(1)
     private let stopRequested = ManagedAtomic<Bool>(false)
@@ -162,7 +162,6 @@ public final class RealtimeCore: Sendable {
         return planRef._withUnsafeGuaranteedRef { plan in
             guard plan.allowsDeferral, plan.driver.toOpaque() == driverRef.toOpaque() else { return false }
             return driverRef._withUnsafeGuaranteedRef { driver in
-                guard driver.supportsDeferral else { return false }
                 guard prepare(plan: plan, driver: driver) else { return true }
                 let woke = monotonicNanos()
                 guard runDue, let t = driver.takeTick(nowNanos: woke) else { return true }
@@ -211,7 +210,7 @@ public final class RealtimeCore: Sendable {
             s.isRunning = true
             s.runningPeriod = period
         }
-        let perWake = plan.allowsDeferral && driver.supportsDeferral ? max(cyclesPerWake.load(ordering: .relaxed), 1) : 1
+        let perWake = plan.allowsDeferral ? max(cyclesPerWake.load(ordering: .relaxed), 1) : 1
         driver.setCyclesPerWake(perWake)
         stats.deferring.store(perWake > 1, ordering: .relaxed)
         return true

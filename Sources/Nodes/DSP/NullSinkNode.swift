@@ -15,6 +15,6 @@ public final class NullSinkNode: AudioNode, @unchecked Sendable {
     /// Its inputs reach nothing but the monitor outputs.
     public override var passesInputsOnlyToOutputs: Bool { true }
     /// Nothing leaves the graph through it but the monitor, and whatever records the monitor
-    /// does not tolerate deferred cycles itself.
+    /// says for itself whether it tolerates deferred cycles.
     public override var toleratesDeferredCycles: Bool { true }
 }
